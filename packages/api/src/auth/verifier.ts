@@ -1,0 +1,111 @@
+import jwt from "jsonwebtoken";
+import { AppError } from "../errors.ts";
+
+/** What a verified token tells the API: only who the caller is. */
+export type VerifiedToken = { userId: string };
+
+/**
+ * One kind of token verification (shared-secret HS256 today; a JWKS verifier can sit beside it).
+ * Implementations throw AppError("UNAUTHORIZED") for every token they refuse.
+ */
+export type TokenVerifier = {
+  readonly kind: string;
+  verify(token: string): VerifiedToken | Promise<VerifiedToken>;
+};
+
+export type Hs256VerifierOptions = {
+  secret: string;
+  issuer?: string;
+  audience?: string;
+  /** Seconds of leeway for `exp` and `nbf`, for clocks that disagree slightly. */
+  clockSkewSeconds: number;
+};
+
+/** Longest user id the database stores (users.id is VARCHAR(255)). */
+const MAX_SUBJECT_LENGTH = 255;
+
+const unauthorized = (message: string) => new AppError("UNAUTHORIZED", message);
+
+/** Checks the claims every verifier requires, whatever signed the token. */
+export function requireClaims(payload: unknown): VerifiedToken {
+  if (typeof payload !== "object" || payload === null) throw unauthorized("Invalid token");
+  const { exp, sub } = payload as { exp?: unknown; sub?: unknown };
+  // A token without `exp` would never expire: refuse it.
+  if (typeof exp !== "number") throw unauthorized("Token has no expiry");
+  if (typeof sub !== "string" || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
+    throw unauthorized("Token has no valid subject");
+  }
+  return { userId: sub };
+}
+
+/** HS256 with a shared secret (Better Auth's secret), verified with jsonwebtoken. */
+export function createHs256Verifier(options: Hs256VerifierOptions): TokenVerifier {
+  const verifyOptions: jwt.VerifyOptions & { complete?: false } = {
+    // Pinned: the token's own `alg` header is never trusted (RFC 8725 §3.1).
+    algorithms: ["HS256"],
+    clockTolerance: options.clockSkewSeconds,
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.audience ? { audience: options.audience } : {}),
+  };
+  return {
+    kind: "hs256",
+    verify(token) {
+      let payload: unknown;
+      try {
+        payload = jwt.verify(token, options.secret, verifyOptions);
+      } catch (error) {
+        if (error instanceof jwt.TokenExpiredError) throw unauthorized("Token expired");
+        if (error instanceof jwt.NotBeforeError) throw unauthorized("Token not yet valid");
+        throw unauthorized("Invalid token");
+      }
+      return requireClaims(payload);
+    },
+  };
+}
+
+export type SignOptions = {
+  secret: string;
+  userId: string;
+  expiresInSeconds: number;
+  issuer?: string;
+  audience?: string;
+};
+
+/** Signs an HS256 token as Better Auth's shared-secret set-up would; for development and tests. */
+export function signHs256Token(options: SignOptions): string {
+  return jwt.sign({}, options.secret, {
+    algorithm: "HS256",
+    subject: options.userId,
+    expiresIn: options.expiresInSeconds,
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.audience ? { audience: options.audience } : {}),
+  });
+}
+
+// RFC 6750 §2.1: b64token characters only, so whitespace or anything else inside is refused.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+export type BearerResult =
+  | { kind: "missing" }
+  | { kind: "malformed" }
+  | { kind: "token"; token: string };
+
+/** Reads the `Authorization` header; the scheme name is case-insensitive. */
+export function readBearer(header: string | undefined): BearerResult {
+  if (header === undefined || header === "") return { kind: "missing" };
+  const match = BEARER.exec(header);
+  const token = match?.[1];
+  if (token?.split(".").length !== 3) return { kind: "malformed" };
+  return { kind: "token", token };
+}
+
+/** Turns an Authorization header into a caller, or the 401 to answer with. */
+export async function authenticate(
+  verifier: TokenVerifier,
+  header: string | undefined,
+): Promise<VerifiedToken> {
+  const bearer = readBearer(header);
+  if (bearer.kind === "missing") throw unauthorized("Missing bearer token");
+  if (bearer.kind === "malformed") throw unauthorized("Malformed bearer token");
+  return verifier.verify(bearer.token);
+}

@@ -1,0 +1,17 @@
+import { z } from "zod";
+import { taskRouter } from "./task/router.ts";
+import { createCallerFactory, protectedProcedure, router } from "./trpc.ts";
+import { getMe } from "./user/user.ts";
+
+export const zMe = z.object({ id: z.string(), createdAt: z.iso.datetime({ offset: true }) });
+
+export const appRouter = router({
+  /** The caller's account, created on first use. */
+  me: protectedProcedure.output(zMe).query(({ ctx }) => getMe({ db: ctx.db, userId: ctx.user.id })),
+  task: taskRouter,
+});
+
+/** The type a frontend imports to get a fully typed `@trpc/client`. */
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,75 @@
+import { protectedProcedure, router } from "../trpc.ts";
+import {
+  zDeleted,
+  zTask,
+  zTaskCreate,
+  zTaskIdInput,
+  zTaskListInput,
+  zTaskPage,
+  zTaskSetCompleted,
+  zTaskStats,
+  zTaskUpdate,
+} from "./schemas.ts";
+import {
+  createTask,
+  deleteTask,
+  getTask,
+  getTaskStats,
+  listTasks,
+  setTaskCompleted,
+  toggleTask,
+  updateTask,
+} from "./task.ts";
+
+// The user id always comes from the verified token (ctx.user), never from input.
+export const taskRouter = router({
+  list: protectedProcedure
+    .input(zTaskListInput)
+    .output(zTaskPage)
+    .query(({ ctx, input }) => listTasks({ db: ctx.db, userId: ctx.user.id, input })),
+
+  byId: protectedProcedure
+    .input(zTaskIdInput)
+    .output(zTask)
+    .query(({ ctx, input }) => getTask({ db: ctx.db, userId: ctx.user.id, taskId: input.id })),
+
+  stats: protectedProcedure
+    .output(zTaskStats)
+    .query(({ ctx }) => getTaskStats({ db: ctx.db, userId: ctx.user.id })),
+
+  create: protectedProcedure
+    .input(zTaskCreate)
+    .output(zTask)
+    .mutation(({ ctx, input }) => createTask({ db: ctx.db, userId: ctx.user.id, input })),
+
+  update: protectedProcedure
+    .input(zTaskUpdate)
+    .output(zTask)
+    .mutation(({ ctx, input }) => updateTask({ db: ctx.db, userId: ctx.user.id, input })),
+
+  setCompleted: protectedProcedure
+    .input(zTaskSetCompleted)
+    .output(zTask)
+    .mutation(({ ctx, input }) =>
+      setTaskCompleted({
+        db: ctx.db,
+        userId: ctx.user.id,
+        taskId: input.id,
+        completed: input.completed,
+      }),
+    ),
+
+  toggle: protectedProcedure
+    .input(zTaskIdInput)
+    .output(zTask)
+    .mutation(({ ctx, input }) =>
+      toggleTask({ db: ctx.db, userId: ctx.user.id, taskId: input.id }),
+    ),
+
+  delete: protectedProcedure
+    .input(zTaskIdInput)
+    .output(zDeleted)
+    .mutation(({ ctx, input }) =>
+      deleteTask({ db: ctx.db, userId: ctx.user.id, taskId: input.id }),
+    ),
+});

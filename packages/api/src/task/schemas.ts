@@ -1,0 +1,148 @@
+import { z } from "zod";
+
+// Tabs and newlines are fine in a description; no other control character (NUL cannot even be
+// stored in PostgreSQL text) is accepted anywhere.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_IN_LINE = /[\u0000-\u001F\u007F]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** Lengths count characters (code points), as PostgreSQL's VARCHAR(n) does. */
+const codePoints = (s: string) => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+
+function text(options: { max: number; multiline: boolean; trim?: boolean }) {
+  const control = options.multiline ? CONTROL_IN_TEXT : CONTROL_IN_LINE;
+  const tooLong = `Must be at most ${options.max} characters`;
+  // A cheap bound first (a character is at most two UTF-16 units; trimming may drop a little
+  // more), so huge strings are refused before any per-character work.
+  const raw = z.string().max(options.max * 2 + 64, tooLong);
+  return (options.trim ? raw.trim().min(1, "Must not be empty") : raw)
+    .refine((s) => s.isWellFormed(), "Must be valid Unicode (no lone surrogates)")
+    .refine((s) => !control.test(s), "Must not contain control characters")
+    .refine((s) => codePoints(s) <= options.max, tooLong);
+}
+
+export const zPriority = z.enum(["low", "medium", "high"]);
+export type Priority = z.infer<typeof zPriority>;
+
+export const zTaskId = z.uuid({ message: "Must be a task id (UUID)" });
+
+/** An ISO 8601 date-time with an explicit offset (`Z` or `+02:00`), parsed to a Date. */
+export const zDateTime = z.iso
+  .datetime({ offset: true, message: "Must be an ISO 8601 date-time with offset" })
+  .transform((s) => new Date(s));
+
+const zTitle = text({ max: 200, multiline: false, trim: true });
+const zDescription = text({ max: 10_000, multiline: true });
+const zVersion = z.number().int().min(1).max(2_147_483_647);
+
+export const zTaskCreate = z.strictObject({
+  title: zTitle,
+  description: zDescription.nullish(),
+  priority: zPriority.optional(),
+  dueAt: zDateTime.nullish(),
+  completed: z.boolean().optional(),
+});
+export type TaskCreate = z.infer<typeof zTaskCreate>;
+
+const editable = {
+  title: zTitle.optional(),
+  description: zDescription.nullable().optional(),
+  priority: zPriority.optional(),
+  dueAt: zDateTime.nullable().optional(),
+  completed: z.boolean().optional(),
+};
+
+export const zTaskUpdate = z
+  .strictObject({
+    id: zTaskId,
+    /** When given, the update applies only if the task is still at this version (else CONFLICT). */
+    version: zVersion.optional(),
+    ...editable,
+  })
+  .refine(
+    (input) =>
+      Object.keys(editable).some((key) => input[key as keyof typeof editable] !== undefined),
+    {
+      message:
+        "Nothing to update: give at least one of title, description, priority, dueAt, completed",
+    },
+  );
+export type TaskUpdate = z.infer<typeof zTaskUpdate>;
+
+/** What a new task, or a replaced one, has for each editable field that was not given. */
+export const TASK_DEFAULTS = {
+  description: null,
+  priority: "medium",
+  dueAt: null,
+  completed: false,
+} as const;
+
+/** A full replacement (REST PUT): like create, plus the optional expected version. */
+export const zTaskReplace = zTaskCreate.extend({ version: zVersion.optional() });
+
+export const zTaskIdInput = z.strictObject({ id: zTaskId });
+export const zTaskSetCompleted = z.strictObject({ id: zTaskId, completed: z.boolean() });
+
+export const TASK_SORT_FIELDS = ["createdAt", "updatedAt", "dueAt", "priority", "title"] as const;
+export const zTaskSort = z.enum(TASK_SORT_FIELDS);
+export type TaskSort = z.infer<typeof zTaskSort>;
+export const zSortOrder = z.enum(["asc", "desc"]);
+export type SortOrder = z.infer<typeof zSortOrder>;
+
+export const LIST_LIMIT_DEFAULT = 20;
+export const LIST_LIMIT_MAX = 100;
+
+export const zTaskListInput = z
+  .strictObject({
+    status: z.enum(["all", "open", "completed"]).default("all"),
+    priority: zPriority.optional(),
+    dueBefore: zDateTime.optional(),
+    dueAfter: zDateTime.optional(),
+    /** Case-insensitive substring of the title or the description. */
+    q: text({ max: 200, multiline: false, trim: true }).optional(),
+    sort: zTaskSort.default("createdAt"),
+    order: zSortOrder.default("desc"),
+    limit: z.number().int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
+    /** `nextCursor` of the previous page, for the same filters and sort. */
+    cursor: z.string().max(2_000).nullish(),
+  })
+  .prefault({});
+export type TaskListInput = z.infer<typeof zTaskListInput>;
+
+const zIsoDateTime = z.iso.datetime({ offset: true });
+
+/** A task as both API surfaces return it; dates are ISO 8601 strings in UTC. */
+export const zTask = z.object({
+  id: z.string(),
+  title: z.string(),
+  description: z.string().nullable(),
+  completed: z.boolean(),
+  completedAt: zIsoDateTime.nullable(),
+  priority: zPriority,
+  dueAt: zIsoDateTime.nullable(),
+  createdAt: zIsoDateTime,
+  updatedAt: zIsoDateTime,
+  version: z.number().int(),
+});
+export type TaskDto = z.infer<typeof zTask>;
+
+export const zTaskPage = z.object({
+  items: z.array(zTask),
+  nextCursor: z.string().nullable(),
+});
+export type TaskPage = z.infer<typeof zTaskPage>;
+
+export const zTaskStats = z.object({
+  total: z.number().int(),
+  open: z.number().int(),
+  completed: z.number().int(),
+  overdue: z.number().int(),
+});
+export type TaskStats = z.infer<typeof zTaskStats>;
+
+export const zDeleted = z.object({ id: z.string() });

@@ -1,0 +1,269 @@
+import { type Db, Prisma } from "@todo/db/client";
+import { AppError, taskNotFound } from "../errors.ts";
+import { ensureUser, forgetUser } from "../user/user.ts";
+import { type Cursor, decodeCursor, encodeCursor, isDateSort } from "./cursor.ts";
+import {
+  type Priority,
+  TASK_DEFAULTS,
+  type TaskCreate,
+  type TaskDto,
+  type TaskListInput,
+  type TaskPage,
+  type TaskStats,
+  type TaskUpdate,
+} from "./schemas.ts";
+
+// Every column a client may see, and nothing else (userId is implied by the caller).
+const taskSelect = {
+  id: true,
+  title: true,
+  description: true,
+  completed: true,
+  completedAt: true,
+  priority: true,
+  dueAt: true,
+  createdAt: true,
+  updatedAt: true,
+  version: true,
+} satisfies Prisma.TaskSelect;
+
+type TaskRow = Prisma.TaskGetPayload<{ select: typeof taskSelect }>;
+
+type Scope = { db: Db; userId: string };
+
+export function toTaskDto(row: TaskRow): TaskDto {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    completed: row.completed,
+    completedAt: row.completedAt?.toISOString() ?? null,
+    priority: row.priority,
+    dueAt: row.dueAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    version: row.version,
+  };
+}
+
+const isPrismaError = (error: unknown, code: string) =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === code;
+
+/** Declaration order of the enum, which is also PostgreSQL's sort order for it. */
+const PRIORITIES: readonly Priority[] = ["low", "medium", "high"];
+
+// LIKE treats % and _ as wildcards and \ as the escape; a search is for the literal text.
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Rows strictly after the cursor in the listing's order (keyset pagination). */
+function afterCursor(cursor: Cursor): Prisma.TaskWhereInput {
+  const cmp = cursor.order === "asc" ? "gt" : "lt";
+  const idAfter = { id: { [cmp]: cursor.id } };
+  const { sort, value } = cursor;
+  if (sort === "priority") {
+    const at = PRIORITIES.indexOf(value as Priority);
+    const later = cursor.order === "asc" ? PRIORITIES.slice(at + 1) : PRIORITIES.slice(0, at);
+    return { OR: [{ priority: { in: [...later] } }, { priority: value as Priority, ...idAfter }] };
+  }
+  // Tasks without a due date come last in both directions.
+  if (sort === "dueAt" && value === null) return { dueAt: null, ...idAfter };
+  const v = isDateSort(sort) ? new Date(value as string) : (value as string);
+  const or: Prisma.TaskWhereInput[] = [{ [sort]: { [cmp]: v } }, { [sort]: v, ...idAfter }];
+  if (sort === "dueAt") or.push({ dueAt: null });
+  return { OR: or };
+}
+
+function orderBy(input: TaskListInput): Prisma.TaskOrderByWithRelationInput[] {
+  const { sort, order } = input;
+  const first: Prisma.TaskOrderByWithRelationInput =
+    sort === "dueAt" ? { dueAt: { sort: order, nulls: "last" } } : { [sort]: order };
+  return [first, { id: order }];
+}
+
+function cursorValue(row: TaskRow, sort: TaskListInput["sort"]): string | null {
+  const value = row[sort];
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+/** One page of the caller's tasks, filtered and sorted, with the cursor of the next page. */
+export async function listTasks({
+  db,
+  userId,
+  input,
+}: Scope & { input: TaskListInput }): Promise<TaskPage> {
+  const and: Prisma.TaskWhereInput[] = [{ userId }];
+  if (input.status !== "all") and.push({ completed: input.status === "completed" });
+  if (input.priority) and.push({ priority: input.priority });
+  if (input.dueBefore) and.push({ dueAt: { lt: input.dueBefore } });
+  if (input.dueAfter) and.push({ dueAt: { gte: input.dueAfter } });
+  if (input.q) {
+    const contains = escapeLike(input.q);
+    and.push({
+      OR: [
+        { title: { contains, mode: "insensitive" } },
+        { description: { contains, mode: "insensitive" } },
+      ],
+    });
+  }
+  if (input.cursor) and.push(afterCursor(decodeCursor(input.cursor, input.sort, input.order)));
+
+  const rows = await db.task.findMany({
+    where: { AND: and },
+    orderBy: orderBy(input),
+    take: input.limit + 1,
+    select: taskSelect,
+  });
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  const nextCursor =
+    rows.length > input.limit && last
+      ? encodeCursor({
+          sort: input.sort,
+          order: input.order,
+          value: cursorValue(last, input.sort),
+          id: last.id,
+        })
+      : null;
+  return { items: page.map(toTaskDto), nextCursor };
+}
+
+export async function getTask({ db, userId, taskId }: Scope & { taskId: string }) {
+  const row = await db.task.findFirst({ where: { id: taskId, userId }, select: taskSelect });
+  if (!row) throw taskNotFound();
+  return toTaskDto(row);
+}
+
+export async function createTask({
+  db,
+  userId,
+  input,
+}: Scope & { input: TaskCreate }): Promise<TaskDto> {
+  const data = {
+    userId,
+    title: input.title,
+    description: input.description ?? TASK_DEFAULTS.description,
+    priority: input.priority ?? TASK_DEFAULTS.priority,
+    dueAt: input.dueAt ?? TASK_DEFAULTS.dueAt,
+    completed: input.completed ?? TASK_DEFAULTS.completed,
+    completedAt: input.completed ? new Date() : null,
+  } satisfies Prisma.TaskUncheckedCreateInput;
+  await ensureUser({ db, userId });
+  try {
+    return toTaskDto(await db.task.create({ data, select: taskSelect }));
+  } catch (error) {
+    // The users row vanished behind the cache (a reset database): recreate it once.
+    if (!isPrismaError(error, "P2003")) throw error;
+    forgetUser({ db, userId });
+    await ensureUser({ db, userId });
+    return toTaskDto(await db.task.create({ data, select: taskSelect }));
+  }
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Read-modify-write of one task, guarded by its version so that concurrent changes are never lost:
+ * the write applies only if nobody changed the task since it was read. With `expectedVersion` a
+ * stale caller gets CONFLICT; without it, the change is re-applied to the fresh row.
+ * `change` returns null when nothing needs writing.
+ */
+async function mutateTask({
+  db,
+  userId,
+  taskId,
+  expectedVersion,
+  change,
+}: Scope & {
+  taskId: string;
+  expectedVersion?: number;
+  change: (current: TaskRow) => Prisma.TaskUpdateInput | null;
+}): Promise<TaskDto> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = await db.task.findFirst({ where: { id: taskId, userId }, select: taskSelect });
+    if (!current) throw taskNotFound();
+    if (expectedVersion !== undefined && current.version !== expectedVersion) {
+      throw new AppError(
+        "CONFLICT",
+        `Task was changed by someone else (now at version ${current.version}); reload and retry`,
+      );
+    }
+    const data = change(current);
+    if (data === null) return toTaskDto(current);
+    try {
+      const row = await db.task.update({
+        where: { id: taskId, userId, version: current.version },
+        data: { ...data, version: { increment: 1 } },
+        select: taskSelect,
+      });
+      return toTaskDto(row);
+    } catch (error) {
+      // P2025: changed or deleted since it was read; the next round decides which.
+      if (!isPrismaError(error, "P2025")) throw error;
+    }
+  }
+  throw new AppError("CONFLICT", "Task is being changed concurrently; retry");
+}
+
+function completion(current: TaskRow, completed: boolean) {
+  if (completed === current.completed) return { completed, completedAt: current.completedAt };
+  return { completed, completedAt: completed ? new Date() : null };
+}
+
+export async function updateTask({
+  db,
+  userId,
+  input,
+}: Scope & { input: TaskUpdate }): Promise<TaskDto> {
+  const { id, version, completed, ...fields } = input;
+  return mutateTask({
+    db,
+    userId,
+    taskId: id,
+    expectedVersion: version,
+    change: (current) => ({
+      ...fields,
+      ...(completed === undefined ? {} : completion(current, completed)),
+    }),
+  });
+}
+
+export async function setTaskCompleted({
+  db,
+  userId,
+  taskId,
+  completed,
+}: Scope & { taskId: string; completed: boolean }): Promise<TaskDto> {
+  return mutateTask({
+    db,
+    userId,
+    taskId,
+    change: (current) => (current.completed === completed ? null : completion(current, completed)),
+  });
+}
+
+export async function toggleTask({ db, userId, taskId }: Scope & { taskId: string }) {
+  return mutateTask({
+    db,
+    userId,
+    taskId,
+    change: (current) => completion(current, !current.completed),
+  });
+}
+
+export async function deleteTask({ db, userId, taskId }: Scope & { taskId: string }) {
+  const { count } = await db.task.deleteMany({ where: { id: taskId, userId } });
+  if (count === 0) throw taskNotFound();
+  return { id: taskId };
+}
+
+/** Counts of the caller's tasks; overdue means open with a due date in the past. */
+export async function getTaskStats({ db, userId }: Scope): Promise<TaskStats> {
+  const rows = await db.$queryRaw<TaskStats[]>`
+    SELECT count(*)::int AS "total",
+           count(*) FILTER (WHERE NOT completed)::int AS "open",
+           count(*) FILTER (WHERE completed)::int AS "completed",
+           count(*) FILTER (WHERE NOT completed AND due_at < now())::int AS "overdue"
+      FROM tasks
+     WHERE user_id = ${userId}`;
+  return rows[0] ?? { total: 0, open: 0, completed: 0, overdue: 0 };
+}

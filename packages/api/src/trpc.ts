@@ -1,0 +1,75 @@
+import type { Db } from "@todo/db/client";
+import { initTRPC, TRPCError } from "@trpc/server";
+import { ZodError, z } from "zod";
+import { AppError } from "./errors.ts";
+
+export type AuthUser = { id: string };
+
+export type Context = {
+  db: Db;
+  /** The verified token's subject; null when the request carried no valid token. */
+  user: AuthUser | null;
+  /** Why authentication failed, answered by protectedProcedure (401). */
+  authError: AppError | null;
+  requestId: string;
+};
+
+/** The context without any transport: HTTP adapters build on it, tests call it directly. */
+export function createContextInner(options: {
+  db: Db;
+  user: AuthUser | null;
+  authError?: AppError | null;
+  requestId?: string;
+}): Context {
+  return {
+    db: options.db,
+    user: options.user,
+    authError: options.authError ?? null,
+    requestId: options.requestId ?? crypto.randomUUID(),
+  };
+}
+
+export const INTERNAL_MESSAGE = "Internal server error";
+export const INVALID_INPUT_MESSAGE = "Invalid input";
+
+/** Field issues of a validation failure, in zod's flattened form. */
+export type ValidationIssues = { formErrors: string[]; fieldErrors: Record<string, string[]> };
+
+export function validationIssues(error: TRPCError): ValidationIssues | undefined {
+  return error.cause instanceof ZodError ? z.flattenError(error.cause) : undefined;
+}
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const { stack: _stack, ...data } = shape.data;
+    const issues = validationIssues(error);
+    // Nothing internal (stack, SQL, driver text) ever reaches a client.
+    const message =
+      error.code === "INTERNAL_SERVER_ERROR"
+        ? INTERNAL_MESSAGE
+        : issues
+          ? INVALID_INPUT_MESSAGE
+          : shape.message;
+    return { ...shape, message, data: { ...data, issues } };
+  },
+});
+
+// Domain functions throw AppError; its codes are tRPC's, so this is the only translation.
+const appErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: cause.code, message: cause.message, cause });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(appErrors);
+
+/** Requires a verified token; `ctx.user` is non-null from here on. */
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw ctx.authError ?? new AppError("UNAUTHORIZED", "Missing bearer token");
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});

@@ -1,0 +1,36 @@
+// `pnpm db:*` entry point: node --import tsx migrate/cli.ts <command> [--name <name>]
+import { parseArgs } from "node:util";
+import { type MigrateCommand, runMigrate, runPrisma } from "./run.ts";
+
+const DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/todo";
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { name: { type: "string" }, "create-only": { type: "boolean" } },
+});
+const command = positionals[0];
+// Migrations need a direct connection (Neon: the non-pooled URL), hence DIRECT_URL first.
+const url = process.env.DIRECT_URL || process.env.DATABASE_URL || DEFAULT_URL;
+
+const migrateCommands: Record<string, MigrateCommand> = {
+  deploy: { kind: "deploy" },
+  status: { kind: "status" },
+  reset: { kind: "reset" },
+  dev: { kind: "dev", name: values.name, createOnly: values["create-only"] },
+  "diff-check": { kind: "diff-check" },
+};
+
+async function main(): Promise<number> {
+  if (command === "generate") return (await runPrisma(["generate"])).code;
+  if (command === "studio") return (await runPrisma(["studio"], { DATABASE_URL: url })).code;
+  const migrate = command ? migrateCommands[command] : undefined;
+  if (!migrate) {
+    console.error(
+      `usage: cli.ts <generate|studio|${Object.keys(migrateCommands).join("|")}> [--name NAME]`,
+    );
+    return 2;
+  }
+  return (await runMigrate(migrate, { url })).code;
+}
+
+process.exitCode = await main();
