@@ -1,0 +1,211 @@
+// Every REST route and tRPC procedure, described once, so the same security and validation cases
+// run against each of them (security.test.ts).
+import {
+  type HttpResult,
+  type Outcome,
+  outcome,
+  rest,
+  type TestServer,
+  trpcClient,
+} from "./harness.ts";
+
+export type Target = { userId: string; taskId: string };
+type Call = (server: TestServer, auth: string | undefined, target: Target) => Promise<Outcome>;
+
+export type Endpoint = {
+  name: string;
+  surface: "rest" | "trpc";
+  /** Acts on one task (the target's), so another user's task id must look missing. */
+  scoped: boolean;
+  /** Changes the target task (it must stay unchanged when someone else calls). */
+  writes: boolean;
+  success: number;
+  call: Call;
+  /** The same call with invalid input; null for endpoints that take none. */
+  invalid: Call | null;
+};
+
+export function restOutcome(result: HttpResult): Outcome & { http: HttpResult } {
+  return {
+    status: result.status,
+    code: result.body?.error?.code,
+    data: result.body?.data,
+    issues: result.body?.error?.issues,
+    http: result,
+  };
+}
+
+const r =
+  (method: string, path: (t: Target) => string, body?: unknown): Call =>
+  async (server, auth, target) =>
+    restOutcome(await rest(server, method, path(target), { auth, body }));
+
+const tasks = (t: Target) => `/api/${encodeURIComponent(t.userId)}/tasks`;
+const task = (t: Target) => `${tasks(t)}/${t.taskId}`;
+
+export const restEndpoints: Endpoint[] = [
+  {
+    name: "GET /api/:user_id/tasks",
+    surface: "rest",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: r("GET", tasks),
+    invalid: r("GET", (t) => `${tasks(t)}?limit=0`),
+  },
+  {
+    name: "POST /api/:user_id/tasks",
+    surface: "rest",
+    scoped: false,
+    writes: false,
+    success: 201,
+    call: r("POST", tasks, { title: "posted" }),
+    invalid: r("POST", tasks, { title: "   " }),
+  },
+  {
+    name: "GET /api/:user_id/tasks/stats",
+    surface: "rest",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: r("GET", (t) => `${tasks(t)}/stats`),
+    invalid: null,
+  },
+  {
+    name: "GET /api/:user_id/tasks/:id",
+    surface: "rest",
+    scoped: true,
+    writes: false,
+    success: 200,
+    call: r("GET", task),
+    invalid: r("GET", (t) => `${tasks(t)}/not-a-uuid`),
+  },
+  {
+    name: "PUT /api/:user_id/tasks/:id",
+    surface: "rest",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: r("PUT", task, { title: "replaced" }),
+    invalid: r("PUT", task, { description: "no title" }),
+  },
+  {
+    name: "PATCH /api/:user_id/tasks/:id",
+    surface: "rest",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: r("PATCH", task, { title: "patched" }),
+    invalid: r("PATCH", task, { priority: "urgent" }),
+  },
+  {
+    name: "PATCH /api/:user_id/tasks/:id/complete",
+    surface: "rest",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: r("PATCH", (t) => `${task(t)}/complete`),
+    invalid: r("PATCH", (t) => `${tasks(t)}/123/complete`),
+  },
+  {
+    name: "DELETE /api/:user_id/tasks/:id",
+    surface: "rest",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: r("DELETE", task),
+    invalid: r("DELETE", (t) => `${tasks(t)}/'%20OR%201=1`),
+  },
+];
+
+type Client = ReturnType<typeof trpcClient>;
+const t =
+  (run: (client: Client, target: Target) => Promise<unknown>): Call =>
+  (server, auth, target) =>
+    outcome(() => run(trpcClient(server, auth), target));
+
+export const trpcEndpoints: Endpoint[] = [
+  {
+    name: "me",
+    surface: "trpc",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: t((c) => c.me.query()),
+    invalid: null,
+  },
+  {
+    name: "task.list",
+    surface: "trpc",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: t((c) => c.task.list.query({})),
+    invalid: t((c) => c.task.list.query({ limit: 1000 })),
+  },
+  {
+    name: "task.stats",
+    surface: "trpc",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: t((c) => c.task.stats.query()),
+    invalid: null,
+  },
+  {
+    name: "task.create",
+    surface: "trpc",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: t((c) => c.task.create.mutate({ title: "created" })),
+    invalid: t((c) => c.task.create.mutate({ title: "x".repeat(201) })),
+  },
+  {
+    name: "task.byId",
+    surface: "trpc",
+    scoped: true,
+    writes: false,
+    success: 200,
+    call: t((c, x) => c.task.byId.query({ id: x.taskId })),
+    invalid: t((c) => c.task.byId.query({ id: "42" })),
+  },
+  {
+    name: "task.update",
+    surface: "trpc",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: t((c, x) => c.task.update.mutate({ id: x.taskId, title: "updated" })),
+    invalid: t((c, x) => c.task.update.mutate({ id: x.taskId, dueAt: "tomorrow" })),
+  },
+  {
+    name: "task.setCompleted",
+    surface: "trpc",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: t((c, x) => c.task.setCompleted.mutate({ id: x.taskId, completed: true })),
+    invalid: t((c, x) =>
+      c.task.setCompleted.mutate({ id: x.taskId, completed: "yes" as unknown as boolean }),
+    ),
+  },
+  {
+    name: "task.toggle",
+    surface: "trpc",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: t((c, x) => c.task.toggle.mutate({ id: x.taskId })),
+    invalid: t((c) => c.task.toggle.mutate({ id: "" })),
+  },
+  {
+    name: "task.delete",
+    surface: "trpc",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: t((c, x) => c.task.delete.mutate({ id: x.taskId })),
+    invalid: t((c) => c.task.delete.mutate({ id: "../../etc/passwd" })),
+  },
+];

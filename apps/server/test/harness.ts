@@ -1,0 +1,95 @@
+// Starts the real app on a real socket against the test database, and speaks to it the way
+// clients do: fetch for REST, @trpc/client for tRPC.
+import type { AddressInfo } from "node:net";
+import { createHs256Verifier, signHs256Token } from "@todo/api/auth";
+import type { AppRouter } from "@todo/api/router";
+import { createDb } from "@todo/db/client";
+import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
+import { pino } from "pino";
+import { inject } from "vitest";
+import { createApp } from "../src/app.ts";
+
+export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+export type TestServer = { baseUrl: string; close: () => Promise<void> };
+
+export async function startServer(): Promise<TestServer> {
+  const handle = createDb({ url: inject("databaseUrl"), poolMax: 5 });
+  const verifier = createHs256Verifier({ secret: TEST_SECRET, clockSkewSeconds: 5 });
+  const app = createApp({ db: handle.db, verifier, logger: pino({ level: "silent" }) });
+  const server = app.listen(0, "127.0.0.1");
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await handle.close();
+    },
+  };
+}
+
+export type TestUser = { id: string; token: string; auth: string };
+
+/** A user nobody else has: random id, valid token. */
+export function newUser(): TestUser {
+  const id = `user_${crypto.randomUUID()}`;
+  const token = signHs256Token({ secret: TEST_SECRET, userId: id, expiresInSeconds: 600 });
+  return { id, token, auth: `Bearer ${token}` };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the JSON under test; assertions check its shape
+export type HttpResult = { status: number; headers: Headers; body: any };
+
+/** One REST call; `body` as an object is sent as JSON, as a string it is sent as given. */
+export async function rest(
+  server: TestServer,
+  method: string,
+  path: string,
+  options: { auth?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.auth !== undefined) headers.authorization = options.auth;
+  let body: string | undefined;
+  if (typeof options.body === "string") body = options.body;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers["content-type"] ??= "application/json";
+  }
+  const response = await fetch(`${server.baseUrl}${path}`, { method, headers, body });
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text && response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text,
+  };
+}
+
+/** A typed tRPC client, as a frontend would make it. `auth` is the raw Authorization header. */
+export function trpcClient(server: TestServer, auth?: string) {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url: `${server.baseUrl}/trpc`,
+        headers: () => (auth === undefined ? {} : { authorization: auth }),
+      }),
+    ],
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the JSON under test; assertions check its shape
+export type Outcome = { status: number; code?: string; data?: any; issues?: unknown };
+
+/** Runs a tRPC call and reports it as status and code, like a REST answer. */
+export async function outcome(call: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    return { status: 200, data: await call() };
+  } catch (error) {
+    if (!(error instanceof TRPCClientError)) throw error;
+    const data = error.data as { httpStatus: number; code: string; issues?: unknown } | undefined;
+    return { status: data?.httpStatus ?? 0, code: data?.code, issues: data?.issues };
+  }
+}
+
+export const MISSING_ID = "00000000-0000-4000-8000-000000000000";

@@ -1,0 +1,46 @@
+// For test suites: a fresh, migrated database of their own on the test PostgreSQL, dropped after.
+import pg from "pg";
+import { deployMigrations } from "../migrate/run.ts";
+
+/** The server tests create their databases on: TEST_DATABASE_URL, DATABASE_URL, or local. */
+export function adminUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return (
+    env.TEST_DATABASE_URL || env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/postgres"
+  );
+}
+
+export type TestDatabase = { url: string; name: string; drop: () => Promise<void> };
+
+async function admin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates an empty database with a unique name; `migrate: true` applies all migrations. */
+export async function createTestDatabase(options: {
+  prefix: string;
+  migrate: boolean;
+}): Promise<TestDatabase> {
+  const base = adminUrl();
+  const name = `${options.prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  await admin(base, (c) => c.query(`CREATE DATABASE "${name}"`));
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  const drop = () =>
+    admin(base, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {});
+  if (options.migrate) {
+    try {
+      await deployMigrations(url);
+    } catch (error) {
+      await drop();
+      throw error;
+    }
+  }
+  return { url, name, drop };
+}
