@@ -4,11 +4,13 @@ import { type MigrateCommand, runMigrate, runPrisma } from "./run.ts";
 
 const DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/todo";
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
+const command = process.argv[2];
+// generate and studio take Prisma's own flags (e.g. `studio --port 5556`), passed through as given.
+const passThrough = process.argv.slice(3);
+const { values } = parseArgs({
+  args: command === "generate" || command === "studio" ? [] : passThrough,
   options: { name: { type: "string" }, "create-only": { type: "boolean" } },
 });
-const command = positionals[0];
 // Migrations need a direct connection (Neon: the non-pooled URL), hence DIRECT_URL first.
 const url = process.env.DIRECT_URL || process.env.DATABASE_URL || DEFAULT_URL;
 
@@ -21,8 +23,10 @@ const migrateCommands: Record<string, MigrateCommand> = {
 };
 
 async function main(): Promise<number> {
-  if (command === "generate") return (await runPrisma(["generate"])).code;
-  if (command === "studio") return (await runPrisma(["studio"], { DATABASE_URL: url })).code;
+  if (command === "generate") return (await runPrisma(["generate", ...passThrough])).code;
+  if (command === "studio") {
+    return (await runPrisma(["studio", ...passThrough], { DATABASE_URL: url, DIRECT_URL: url })).code;
+  }
   const migrate = command ? migrateCommands[command] : undefined;
   if (!migrate) {
     console.error(
