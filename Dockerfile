@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Multi-stage image for the server. Migrations are a separate command on the same image
-# (`pnpm db:migrate`), run once per deploy before the servers start (see docker-compose.yml).
+# (`pnpm --workspace-root db:migrate`), run once per deploy before the servers start (see docker-compose.yml).
 
 ARG NODE_VERSION=24-bookworm-slim
 
@@ -25,8 +25,10 @@ RUN pnpm db:generate
 FROM base AS runtime
 ENV NODE_ENV=production PORT=3000
 COPY --from=build --chown=node:node /app /app
+# tsx is the server package's dependency, so the server runs from its own folder.
+WORKDIR /app/apps/server
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "--import", "tsx", "apps/server/src/main.ts"]
+CMD ["node", "--import", "tsx", "src/main.ts"]
