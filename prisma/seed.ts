@@ -29,7 +29,10 @@ const url =
   process.env.DIRECT_URL || process.env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/todo";
 const { db, close } = createDb({ url });
 try {
-  const userIds = Array.from({ length: users }, (_, u) => `seed-user-${String(u + 1).padStart(4, "0")}`);
+  const userIds = Array.from(
+    { length: users },
+    (_, u) => `seed-user-${String(u + 1).padStart(4, "0")}`,
+  );
   await db.user.createMany({ data: userIds.map((id) => ({ id })), skipDuplicates: true });
   let created = 0;
   for (const userId of userIds) {

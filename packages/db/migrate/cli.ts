@@ -25,7 +25,8 @@ const migrateCommands: Record<string, MigrateCommand> = {
 async function main(): Promise<number> {
   if (command === "generate") return (await runPrisma(["generate", ...passThrough])).code;
   if (command === "studio") {
-    return (await runPrisma(["studio", ...passThrough], { DATABASE_URL: url, DIRECT_URL: url })).code;
+    return (await runPrisma(["studio", ...passThrough], { DATABASE_URL: url, DIRECT_URL: url }))
+      .code;
   }
   const migrate = command ? migrateCommands[command] : undefined;
   if (!migrate) {
