@@ -1,5 +1,6 @@
 // The frontend's view: @trpc/client typed by the imported AppRouter, over a real socket.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { newUser, outcome, startServer, type TestServer, trpcClient } from "./harness.ts";
 import { tokenWithinSkew } from "./tokens.ts";
 
@@ -107,5 +108,22 @@ describe("tRPC API", () => {
       headers: { authorization: user.auth },
     });
     expect(response.status).toBe(400);
+  });
+
+  it("recreates a users row that disappeared behind the per-process cache", async () => {
+    const user = newUser();
+    const api = trpcClient(server, user.auth);
+    await api.task.create.mutate({ title: "before" });
+    // An operator deletes the account (and, by cascade, its tasks) directly in the database.
+    const client = new pg.Client({ connectionString: inject("databaseUrl") });
+    await client.connect();
+    try {
+      await client.query("DELETE FROM users WHERE id = $1", [user.id]);
+    } finally {
+      await client.end();
+    }
+    const after = await api.task.create.mutate({ title: "after" });
+    expect((await api.task.list.query()).items).toEqual([after]);
+    expect((await api.me.query()).id).toBe(user.id);
   });
 });

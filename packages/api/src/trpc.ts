@@ -1,6 +1,7 @@
 import type { Db } from "@todo/db/client";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
+import { MISSING_TOKEN_MESSAGE } from "./auth/verifier.ts";
 import { AppError } from "./errors.ts";
 
 export type AuthUser = { id: string };
@@ -54,13 +55,15 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
-// Domain functions throw AppError; its codes are tRPC's, so this is the only translation.
+/** AppError's codes are tRPC's, so translating one is a matter of wrapping it. */
+export function toTRPCError(error: AppError): TRPCError {
+  return new TRPCError({ code: error.code, message: error.message, cause: error });
+}
+
+// Domain functions throw AppError; this is where the tRPC surface translates them.
 const appErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: cause.code, message: cause.message, cause });
-  }
+  if (!result.ok && result.error.cause instanceof AppError) throw toTRPCError(result.error.cause);
   return result;
 });
 
@@ -70,6 +73,6 @@ export const publicProcedure = t.procedure.use(appErrors);
 
 /** Requires a verified token; `ctx.user` is non-null from here on. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw ctx.authError ?? new AppError("UNAUTHORIZED", "Missing bearer token");
+  if (!ctx.user) throw ctx.authError ?? new AppError("UNAUTHORIZED", MISSING_TOKEN_MESSAGE);
   return next({ ctx: { ...ctx, user: ctx.user } });
 });

@@ -1,3 +1,4 @@
+import { MISSING_TOKEN_MESSAGE } from "@todo/api/auth";
 import type { AppErrorCode } from "@todo/api/errors";
 import type { ValidationIssues } from "@todo/api/trpc";
 import type { Response } from "express";
@@ -28,6 +29,6 @@ export function sendError(res: Response, status: number, error: ErrorBody["error
 
 /** RFC 6750 §3: a challenge, with `invalid_token` when a token was presented and refused. */
 export function wwwAuthenticate(message: string): string {
-  if (message === "Missing bearer token") return 'Bearer realm="todo"';
+  if (message === MISSING_TOKEN_MESSAGE) return 'Bearer realm="todo"';
   return `Bearer realm="todo", error="invalid_token", error_description="${message.replace(/"/g, "'")}"`;
 }

@@ -1,5 +1,10 @@
 import { AppError } from "@todo/api/errors";
-import { INTERNAL_MESSAGE, INVALID_INPUT_MESSAGE, validationIssues } from "@todo/api/trpc";
+import {
+  INTERNAL_MESSAGE,
+  INVALID_INPUT_MESSAGE,
+  toTRPCError,
+  validationIssues,
+} from "@todo/api/trpc";
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { ErrorRequestHandler, RequestHandler } from "express";
@@ -42,11 +47,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const trpcError =
-      err instanceof TRPCError
-        ? err
-        : err instanceof AppError
-          ? new TRPCError({ code: err.code, message: err.message, cause: err })
-          : undefined;
+      err instanceof TRPCError ? err : err instanceof AppError ? toTRPCError(err) : undefined;
     if (trpcError && trpcError.code !== "INTERNAL_SERVER_ERROR") {
       const issues = validationIssues(trpcError);
       sendError(res, getHTTPStatusCodeFromError(trpcError), {

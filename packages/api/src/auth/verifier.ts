@@ -26,6 +26,9 @@ const MAX_SUBJECT_LENGTH = 255;
 
 const unauthorized = (message: string) => new AppError("UNAUTHORIZED", message);
 
+/** The 401 message for a request without credentials (RFC 6750: no `error` in the challenge). */
+export const MISSING_TOKEN_MESSAGE = "Missing bearer token";
+
 /** Checks the claims every verifier requires, whatever signed the token. */
 export function requireClaims(payload: unknown): VerifiedToken {
   if (typeof payload !== "object" || payload === null) throw unauthorized("Invalid token");
@@ -105,7 +108,7 @@ export async function authenticate(
   header: string | undefined,
 ): Promise<VerifiedToken> {
   const bearer = readBearer(header);
-  if (bearer.kind === "missing") throw unauthorized("Missing bearer token");
+  if (bearer.kind === "missing") throw unauthorized(MISSING_TOKEN_MESSAGE);
   if (bearer.kind === "malformed") throw unauthorized("Malformed bearer token");
   return verifier.verify(bearer.token);
 }
