@@ -1,9 +1,9 @@
 import { type Db, Prisma } from "@todo/db/client";
 import { AppError, taskNotFound } from "../errors.ts";
-import { ensureUser, forgetUser } from "../user/user.ts";
-import { type Cursor, decodeCursor, encodeCursor, isDateSort } from "./cursor.ts";
+import { recreateUser } from "../user/user.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { planSegments } from "./keyset.ts";
 import {
-  type Priority,
   TASK_DEFAULTS,
   type TaskCreate,
   type TaskDto,
@@ -49,36 +49,8 @@ export function toTaskDto(row: TaskRow): TaskDto {
 const isPrismaError = (error: unknown, code: string) =>
   error instanceof Prisma.PrismaClientKnownRequestError && error.code === code;
 
-/** Declaration order of the enum, which is also PostgreSQL's sort order for it. */
-const PRIORITIES: readonly Priority[] = ["low", "medium", "high"];
-
 // LIKE treats % and _ as wildcards and \ as the escape; a search is for the literal text.
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-/** Rows strictly after the cursor in the listing's order (keyset pagination). */
-function afterCursor(cursor: Cursor): Prisma.TaskWhereInput {
-  const cmp = cursor.order === "asc" ? "gt" : "lt";
-  const idAfter = { id: { [cmp]: cursor.id } };
-  const { sort, value } = cursor;
-  if (sort === "priority") {
-    const at = PRIORITIES.indexOf(value as Priority);
-    const later = cursor.order === "asc" ? PRIORITIES.slice(at + 1) : PRIORITIES.slice(0, at);
-    return { OR: [{ priority: { in: [...later] } }, { priority: value as Priority, ...idAfter }] };
-  }
-  // Tasks without a due date come last in both directions.
-  if (sort === "dueAt" && value === null) return { dueAt: null, ...idAfter };
-  const v = isDateSort(sort) ? new Date(value as string) : (value as string);
-  const or: Prisma.TaskWhereInput[] = [{ [sort]: { [cmp]: v } }, { [sort]: v, ...idAfter }];
-  if (sort === "dueAt") or.push({ dueAt: null });
-  return { OR: or };
-}
-
-function orderBy(input: TaskListInput): Prisma.TaskOrderByWithRelationInput[] {
-  const { sort, order } = input;
-  const first: Prisma.TaskOrderByWithRelationInput =
-    sort === "dueAt" ? { dueAt: { sort: order, nulls: "last" } } : { [sort]: order };
-  return [first, { id: order }];
-}
 
 function cursorValue(row: TaskRow, sort: TaskListInput["sort"]): string | null {
   const value = row[sort];
@@ -105,14 +77,21 @@ export async function listTasks({
       ],
     });
   }
-  if (input.cursor) and.push(afterCursor(decodeCursor(input.cursor, input.sort, input.order)));
+  const cursor = input.cursor ? decodeCursor(input.cursor, input.sort, input.order) : undefined;
 
-  const rows = await db.task.findMany({
-    where: { AND: and },
-    orderBy: orderBy(input),
-    take: input.limit + 1,
-    select: taskSelect,
-  });
+  // limit + 1 rows: the extra one says whether there is a next page.
+  const rows: TaskRow[] = [];
+  for (const segment of planSegments(input.sort, input.order, cursor)) {
+    const take = input.limit + 1 - rows.length;
+    if (take <= 0) break;
+    const found = await db.task.findMany({
+      where: { AND: [...and, segment.where] },
+      orderBy: segment.orderBy,
+      take,
+      select: taskSelect,
+    });
+    rows.push(...found);
+  }
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   const nextCursor =
@@ -147,14 +126,12 @@ export async function createTask({
     completed: input.completed ?? TASK_DEFAULTS.completed,
     completedAt: input.completed ? new Date() : null,
   } satisfies Prisma.TaskUncheckedCreateInput;
-  await ensureUser({ db, userId });
   try {
     return toTaskDto(await db.task.create({ data, select: taskSelect }));
   } catch (error) {
     // The users row vanished behind the cache (a reset database): recreate it once.
     if (!isPrismaError(error, "P2003")) throw error;
-    forgetUser({ db, userId });
-    await ensureUser({ db, userId });
+    await recreateUser({ db, userId });
     return toTaskDto(await db.task.create({ data, select: taskSelect }));
   }
 }

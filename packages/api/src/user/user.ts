@@ -1,9 +1,8 @@
 import type { Db } from "@todo/db/client";
 import { LRUCache } from "lru-cache";
 
-// Subjects known to have a users row, per database client. Only writes that need the row (task
-// creation, `me`) consult it, so reads never pay for user bookkeeping, and a subject costs one
-// idempotent INSERT per process lifetime (or per eviction).
+// Subjects known to have a users row, per database client: a subject costs one idempotent INSERT
+// per process lifetime (or per eviction), and every later request only a cache look-up.
 const knownUsers = new WeakMap<Db, LRUCache<string, true>>();
 
 function cacheFor(db: Db) {
@@ -23,18 +22,18 @@ export async function ensureUser({ db, userId }: { db: Db; userId: string }): Pr
   cache.set(userId, true);
 }
 
-/** Forgets that a subject has a row, after the database said otherwise (e.g. it was reset). */
-export function forgetUser({ db, userId }: { db: Db; userId: string }): void {
+/** Inserts the row again after the database showed it gone (deleted, or a reset database). */
+export async function recreateUser({ db, userId }: { db: Db; userId: string }): Promise<void> {
   cacheFor(db).delete(userId);
+  await ensureUser({ db, userId });
 }
 
-/** The caller's own account: the first call for a subject creates it. */
+/** The caller's own account (protectedProcedure has made sure it exists). */
 export async function getMe({ db, userId }: { db: Db; userId: string }) {
   const select = { id: true, createdAt: true } as const;
   let user = await db.user.findUnique({ where: { id: userId }, select });
   if (!user) {
-    forgetUser({ db, userId });
-    await ensureUser({ db, userId });
+    await recreateUser({ db, userId });
     user = await db.user.findUniqueOrThrow({ where: { id: userId }, select });
   }
   return { id: user.id, createdAt: user.createdAt.toISOString() };
