@@ -126,4 +126,17 @@ describe("tRPC API", () => {
     expect((await api.task.list.query()).items).toEqual([after]);
     expect((await api.me.query()).id).toBe(user.id);
   });
+
+  it("creates a subject's users row on its first request, even a read", async () => {
+    const user = newUser();
+    await trpcClient(server, user.auth).task.list.query();
+    const client = new pg.Client({ connectionString: inject("databaseUrl") });
+    await client.connect();
+    try {
+      const { rows } = await client.query("SELECT id FROM users WHERE id = $1", [user.id]);
+      expect(rows).toEqual([{ id: user.id }]);
+    } finally {
+      await client.end();
+    }
+  });
 });
