@@ -1,6 +1,7 @@
 // The only module that reads process.env: parsed and validated once, at start-up.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { JWKS_ALGORITHMS } from "@todo/api/auth/jwks";
 import { z } from "zod";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -10,6 +11,20 @@ const postgresUrl = z
   .refine((u) => /^postgres(ql)?:\/\//.test(u), "must start with postgresql:// or postgres://");
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const httpUrl = z
+  .url({ message: "must be a URL" })
+  .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
+  .transform((u) => u.replace(/\/+$/, ""));
+
+/** A comma-separated list, each item checked by `item`. */
+const list = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .transform((s) => s.split(",").map((part) => part.trim()))
+    .pipe(z.array(item).min(1, "must list at least one value"));
+
+export const VERIFIER_KINDS = ["hs256", "jwks"] as const;
 
 const zEnv = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -21,15 +36,31 @@ const zEnv = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(10_000),
   /** Better Auth's shared secret; HS256 tokens are verified with it. */
   BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Better Auth's base URL: its JWKS is at /api/auth/jwks, and it is the tokens' iss and aud. */
+  BETTER_AUTH_URL: httpUrl.optional(),
+  BETTER_AUTH_JWKS_URL: httpUrl.optional(),
+  /** Which verifiers are active; by default those whose settings are present. */
+  AUTH_VERIFIERS: list(z.enum(VERIFIER_KINDS)).optional(),
+  /** The algorithms accepted from the JWKS (Better Auth signs with EdDSA by default). */
+  JWT_ALGORITHMS: list(z.enum(JWKS_ALGORITHMS)).default(["EdDSA"]),
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   JWT_CLOCK_SKEW_SECONDS: int(0, 300).default(5),
+  /** A token naming an unknown key refetches the JWKS at most this often. */
+  JWKS_REFETCH_COOLDOWN_MS: int(0, 3_600_000).default(30_000),
   /** Where the embedded database and the generated development secret live. */
   DATA_DIR: z.string().min(1).default(join(repoRoot, ".data")),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
-export type Env = Omit<z.infer<typeof zEnv>, "HOST"> & { HOST: string };
+export type JwksConfig = { url: URL; issuer: string; audience: string };
+
+export type Env = Omit<z.infer<typeof zEnv>, "HOST" | "AUTH_VERIFIERS"> & {
+  HOST: string;
+  /** Active token verifiers. hs256 without BETTER_AUTH_SECRET uses the development secret. */
+  verifiers: ReadonlyArray<(typeof VERIFIER_KINDS)[number]>;
+  jwks: JwksConfig | undefined;
+};
 
 export class EnvError extends Error {
   constructor(readonly problems: string[]) {
@@ -48,15 +79,45 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
       parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
     );
   }
-  const env = parsed.data;
-  if (env.NODE_ENV === "production") {
-    const problems: string[] = [];
-    if (!env.DATABASE_URL) problems.push("DATABASE_URL: required in production");
-    if (!env.BETTER_AUTH_SECRET) problems.push("BETTER_AUTH_SECRET: required in production");
-    if (problems.length > 0) throw new EnvError(problems);
+  const { AUTH_VERIFIERS, ...env } = parsed.data;
+  const production = env.NODE_ENV === "production";
+  const problems: string[] = [];
+  if (production && !env.DATABASE_URL) problems.push("DATABASE_URL: required in production");
+
+  const jwksUrl =
+    env.BETTER_AUTH_JWKS_URL ?? (env.BETTER_AUTH_URL && `${env.BETTER_AUTH_URL}/api/auth/jwks`);
+  // By default: the shared secret when there is one (or in development, with a generated one),
+  // and the JWKS when Better Auth's address is known.
+  const verifiers = AUTH_VERIFIERS ?? [
+    ...(env.BETTER_AUTH_SECRET || !production ? (["hs256"] as const) : []),
+    ...(jwksUrl ? (["jwks"] as const) : []),
+  ];
+  if (verifiers.length === 0) {
+    problems.push("BETTER_AUTH_SECRET or BETTER_AUTH_URL: production needs a way to verify tokens");
   }
+  if (production && verifiers.includes("hs256") && !env.BETTER_AUTH_SECRET) {
+    problems.push("BETTER_AUTH_SECRET: required in production for the hs256 verifier");
+  }
+  let jwks: JwksConfig | undefined;
+  if (verifiers.includes("jwks")) {
+    // Better Auth's jwt plugin sets both to the origin of its base URL unless told otherwise.
+    const origin = env.BETTER_AUTH_URL && new URL(env.BETTER_AUTH_URL).origin;
+    const issuer = env.JWT_ISSUER ?? origin;
+    const audience = env.JWT_AUDIENCE ?? origin;
+    if (!jwksUrl)
+      problems.push("BETTER_AUTH_URL or BETTER_AUTH_JWKS_URL: needed by the jwks verifier");
+    if (!issuer || !audience) {
+      problems.push(
+        "JWT_ISSUER and JWT_AUDIENCE (or BETTER_AUTH_URL): needed by the jwks verifier",
+      );
+    }
+    if (jwksUrl && issuer && audience) jwks = { url: new URL(jwksUrl), issuer, audience };
+  }
+  if (problems.length > 0) throw new EnvError(problems);
   return {
     ...env,
+    verifiers,
+    jwks,
     // Loopback unless told otherwise, except in production (containers listen on all interfaces).
     HOST: env.HOST ?? (env.NODE_ENV === "production" ? "0.0.0.0" : "127.0.0.1"),
     DATA_DIR: resolve(env.DATA_DIR),

@@ -1,9 +1,9 @@
 // Start-up: configuration, database (embedded when no DATABASE_URL), HTTP server, shutdown.
 import type { AddressInfo } from "node:net";
-import { createHs256Verifier } from "@todo/api/auth";
 import { createDb } from "@todo/db/client";
 import { pino } from "pino";
 import { createApp } from "./app.ts";
+import { createVerifier } from "./auth.ts";
 import { loadOrCreateDevSecret } from "./dev-secret.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
 
@@ -31,8 +31,8 @@ async function resolveDatabase(): Promise<{ url: string; stop?: () => Promise<vo
   return { url: embedded.url, stop: embedded.stop };
 }
 
-async function resolveSecret(): Promise<string> {
-  if (env.BETTER_AUTH_SECRET) return env.BETTER_AUTH_SECRET;
+async function resolveSecret(): Promise<string | undefined> {
+  if (env.BETTER_AUTH_SECRET || !env.verifiers.includes("hs256")) return env.BETTER_AUTH_SECRET;
   const { secret, created, path } = await loadOrCreateDevSecret(env.DATA_DIR);
   logger.warn(
     `BETTER_AUTH_SECRET is not set: ${created ? "created" : "using"} the development secret in ${path}`,
@@ -41,12 +41,15 @@ async function resolveSecret(): Promise<string> {
 }
 
 const database = await resolveDatabase();
-const verifier = createHs256Verifier({
-  secret: await resolveSecret(),
-  issuer: env.JWT_ISSUER,
-  audience: env.JWT_AUDIENCE,
-  clockSkewSeconds: env.JWT_CLOCK_SKEW_SECONDS,
-});
+const verifier = createVerifier(env, { secret: await resolveSecret(), logger });
+logger.info(
+  `Accepting tokens: ${[
+    env.verifiers.includes("hs256") ? "HS256 (shared secret)" : "",
+    env.jwks ? `${env.JWT_ALGORITHMS.join("/")} from ${env.jwks.url} (iss ${env.jwks.issuer})` : "",
+  ]
+    .filter(Boolean)
+    .join(" and ")}`,
+);
 const handle = createDb({
   url: database.url,
   poolMax: database.stop ? 4 : env.DATABASE_POOL_MAX,
@@ -58,7 +61,7 @@ const server = app.listen(env.PORT, env.HOST, () => {
   const { port } = server.address() as AddressInfo;
   const host = env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST;
   logger.info(`Listening on http://${host}:${port} (tRPC at /trpc, REST at /api)`);
-  if (env.NODE_ENV !== "production") {
+  if (env.NODE_ENV !== "production" && env.verifiers.includes("hs256")) {
     logger.info("Get a development token with: pnpm token <user-id>");
   }
 });

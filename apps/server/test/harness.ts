@@ -1,7 +1,14 @@
 // Starts the real app on a real socket against the test database, and speaks to it the way
 // clients do: fetch for REST, @trpc/client for tRPC.
 import type { AddressInfo } from "node:net";
-import { createHs256Verifier, signHs256Token } from "@todo/api/auth";
+import {
+  combineVerifiers,
+  createHs256Verifier,
+  signHs256Token,
+  type TokenVerifier,
+} from "@todo/api/auth";
+import { createJwksVerifier } from "@todo/api/auth/jwks";
+import { startTestIssuer, type TestIssuer } from "@todo/api/auth/jwks-test-issuer";
 import type { AppRouter } from "@todo/api/router";
 import { createDb } from "@todo/db/client";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
@@ -11,31 +18,69 @@ import { createApp } from "../src/app.ts";
 
 export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
-export type TestServer = { baseUrl: string; close: () => Promise<void> };
+export type TestServer = {
+  baseUrl: string;
+  /** The EdDSA/JWKS issuer this server trusts beside the shared secret. */
+  issuer?: TestIssuer;
+  close: () => Promise<void>;
+};
 
-export async function startServer(): Promise<TestServer> {
+/**
+ * The app on a real socket. By default both verifiers are active: HS256 with TEST_SECRET, and
+ * EdDSA from a test JWKS issuer; `verifier` replaces them.
+ */
+export async function startServer(options: { verifier?: TokenVerifier } = {}): Promise<TestServer> {
   const handle = createDb({ url: inject("databaseUrl"), poolMax: 5 });
-  const verifier = createHs256Verifier({ secret: TEST_SECRET, clockSkewSeconds: 5 });
+  let { verifier } = options;
+  let issuer: TestIssuer | undefined;
+  if (!verifier) {
+    issuer = await startTestIssuer();
+    verifier = testVerifier(issuer);
+  }
   const app = createApp({ db: handle.db, verifier, logger: pino({ level: "silent" }) });
+
   const server = app.listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    issuer,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await handle.close();
+      await issuer?.close();
     },
   };
 }
 
+function testVerifier(issuer: TestIssuer): TokenVerifier {
+  return combineVerifiers([
+    createHs256Verifier({ secret: TEST_SECRET, clockSkewSeconds: 5 }),
+    createJwksVerifier({
+      jwksUrl: issuer.jwksUrl,
+      issuer: issuer.url,
+      audience: issuer.url,
+      algorithms: ["EdDSA"],
+      clockSkewSeconds: 5,
+    }),
+  ]);
+}
+
 export type TestUser = { id: string; token: string; auth: string };
 
-/** A user nobody else has: random id, valid token. */
+/** A user nobody else has: random id, valid HS256 token. */
 export function newUser(): TestUser {
   const id = `user_${crypto.randomUUID()}`;
   const token = signHs256Token({ secret: TEST_SECRET, userId: id, expiresInSeconds: 600 });
+  return { id, token, auth: `Bearer ${token}` };
+}
+
+/** The same, with an EdDSA token from the server's JWKS issuer (as Better Auth would sign). */
+export async function newJwksUser(server: TestServer): Promise<TestUser> {
+  if (!server.issuer) throw new Error("this server has no JWKS issuer");
+  const id = `user_${crypto.randomUUID()}`;
+  const token = await server.issuer.tokenFor(id);
   return { id, token, auth: `Bearer ${token}` };
 }
 

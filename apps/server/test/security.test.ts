@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Endpoint, restEndpoints, type Target, trpcEndpoints } from "./endpoints.ts";
 import {
   MISSING_ID,
+  newJwksUser,
   newUser,
   rest,
   startServer,
   type TestServer,
   type TestUser,
 } from "./harness.ts";
-import { badAuthHeaders } from "./tokens.ts";
+import { badAuthHeaders, badJwksAuthHeaders } from "./tokens.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -18,9 +19,24 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+/** Each active token verifier, with how it mints a good token and which bad ones it must refuse. */
+const verifierKinds = [
+  {
+    kind: "HS256 shared secret",
+    newUser: async () => newUser(),
+    badHeaders: async (user: TestUser) => badAuthHeaders(user.id),
+  },
+  {
+    kind: "EdDSA from JWKS",
+    newUser: () => newJwksUser(server),
+    badHeaders: (user: TestUser) => badJwksAuthHeaders(server.issuer as never, user.id),
+  },
+];
+type VerifierKind = (typeof verifierKinds)[number];
+
 /** A user with one task of their own. */
-async function userWithTask(): Promise<{ user: TestUser; target: Target }> {
-  const user = newUser();
+async function userWithTask(kind: VerifierKind): Promise<{ user: TestUser; target: Target }> {
+  const user = await kind.newUser();
   const created = await rest(server, "POST", `/api/${user.id}/tasks`, {
     auth: user.auth,
     body: { title: "owned", description: "private notes" },
@@ -37,99 +53,101 @@ function withoutRequestId(body: { meta?: object }) {
   return { ...body, meta: { ...body.meta, requestId: "<id>" } };
 }
 
-describe.each([...restEndpoints, ...trpcEndpoints])("$name", (endpoint: Endpoint) => {
-  it("succeeds for the owner", async () => {
-    const { user, target } = await userWithTask();
-    const result = await endpoint.call(server, user.auth, target);
-    expect(result.status).toBe(endpoint.success);
-  });
-
-  const invalid = endpoint.invalid;
-  // Endpoints that take no input (stats, me) have no invalid form.
-  if (invalid) {
-    it("answers invalid input with 400 and the field issues", async () => {
-      const { user, target } = await userWithTask();
-      const result = await invalid(server, user.auth, target);
-      expect(result.status).toBe(400);
-      expect(result.code).toBe("BAD_REQUEST");
-      expect(result.issues).toBeDefined();
-    });
-  }
-
-  it("answers a missing token with 401", async () => {
-    const { target } = await userWithTask();
-    const result = await endpoint.call(server, undefined, target);
-    expect(result.status).toBe(401);
-    expect(result.code).toBe("UNAUTHORIZED");
-  });
-
-  it("answers every bad token with 401 and a Bearer challenge, then serves a good one", async () => {
-    const { user, target } = await userWithTask();
-    for (const [why, header] of badAuthHeaders(user.id)) {
-      const result = await endpoint.call(server, header, target);
-      expect(result.status, why).toBe(401);
-      expect(result.code, why).toBe("UNAUTHORIZED");
-      if ("http" in result) {
-        const http = (result as { http: { headers: Headers; body: object } }).http;
-        expect(http.headers.get("www-authenticate"), why).toMatch(/^Bearer /);
-        expect(http.body, why).toMatchObject({
-          data: null,
-          meta: { requestId: expect.any(String) },
-        });
-      }
-    }
-    // No sticky state: the same client with a valid token is served.
-    expect((await endpoint.call(server, user.auth, target)).status).toBe(endpoint.success);
-  });
-
-  it("never reaches another user's data", async () => {
-    const owner = await userWithTask();
-    const intruder = await userWithTask();
-    const before = await readTask(owner.user, owner.target.taskId);
-
-    if (endpoint.surface === "rest") {
-      // The owner's user id in the path: refused from the token alone.
-      const result = await endpoint.call(server, intruder.user.auth, owner.target);
-      expect(result.status).toBe(403);
-      expect(result.code).toBe("FORBIDDEN");
-      // A user id that does not exist gets the very same answer.
-      const ghost = await endpoint.call(server, intruder.user.auth, {
-        userId: `ghost_${crypto.randomUUID()}`,
-        taskId: owner.target.taskId,
-      });
-      expect(ghost.status).toBe(403);
-    }
-
-    if (endpoint.scoped) {
-      // The intruder's own path or context, the owner's task id: exactly like a missing task.
-      const foreign = await endpoint.call(server, intruder.user.auth, {
-        userId: intruder.user.id,
-        taskId: owner.target.taskId,
-      });
-      const missing = await endpoint.call(server, intruder.user.auth, {
-        userId: intruder.user.id,
-        taskId: MISSING_ID,
-      });
-      expect(foreign.status).toBe(404);
-      expect(foreign.code).toBe("NOT_FOUND");
-      if ("http" in foreign && "http" in missing) {
-        const a = (foreign as { http: { body: object } }).http.body;
-        const b = (missing as { http: { body: object } }).http.body;
-        expect(withoutRequestId(a)).toEqual(withoutRequestId(b));
-      } else {
-        expect(foreign).toEqual(missing);
-      }
-    } else {
-      // Lists, stats, me and create only ever see or touch the caller's own rows.
-      const result = await endpoint.call(server, intruder.user.auth, intruder.target);
+describe.each(verifierKinds)("$kind", (kind) => {
+  describe.each([...restEndpoints, ...trpcEndpoints])("$name", (endpoint: Endpoint) => {
+    it("succeeds for the owner", async () => {
+      const { user, target } = await userWithTask(kind);
+      const result = await endpoint.call(server, user.auth, target);
       expect(result.status).toBe(endpoint.success);
-      expect(JSON.stringify(result.data ?? null)).not.toContain(owner.target.taskId);
-      expect(JSON.stringify(result.data ?? null)).not.toContain(owner.user.id);
+    });
+
+    const invalid = endpoint.invalid;
+    // Endpoints that take no input (stats, me) have no invalid form.
+    if (invalid) {
+      it("answers invalid input with 400 and the field issues", async () => {
+        const { user, target } = await userWithTask(kind);
+        const result = await invalid(server, user.auth, target);
+        expect(result.status).toBe(400);
+        expect(result.code).toBe("BAD_REQUEST");
+        expect(result.issues).toBeDefined();
+      });
     }
 
-    // Whatever the intruder did, the owner's task is exactly as it was.
-    expect(withoutRequestId(await readTask(owner.user, owner.target.taskId))).toEqual(
-      withoutRequestId(before),
-    );
+    it("answers a missing token with 401", async () => {
+      const { target } = await userWithTask(kind);
+      const result = await endpoint.call(server, undefined, target);
+      expect(result.status).toBe(401);
+      expect(result.code).toBe("UNAUTHORIZED");
+    });
+
+    it("answers every bad token with 401 and a Bearer challenge, then serves a good one", async () => {
+      const { user, target } = await userWithTask(kind);
+      for (const [why, header] of await kind.badHeaders(user)) {
+        const result = await endpoint.call(server, header, target);
+        expect(result.status, why).toBe(401);
+        expect(result.code, why).toBe("UNAUTHORIZED");
+        if ("http" in result) {
+          const http = (result as { http: { headers: Headers; body: object } }).http;
+          expect(http.headers.get("www-authenticate"), why).toMatch(/^Bearer /);
+          expect(http.body, why).toMatchObject({
+            data: null,
+            meta: { requestId: expect.any(String) },
+          });
+        }
+      }
+      // No sticky state: the same client with a valid token is served.
+      expect((await endpoint.call(server, user.auth, target)).status).toBe(endpoint.success);
+    });
+
+    it("never reaches another user's data", async () => {
+      const owner = await userWithTask(kind);
+      const intruder = await userWithTask(kind);
+      const before = await readTask(owner.user, owner.target.taskId);
+
+      if (endpoint.surface === "rest") {
+        // The owner's user id in the path: refused from the token alone.
+        const result = await endpoint.call(server, intruder.user.auth, owner.target);
+        expect(result.status).toBe(403);
+        expect(result.code).toBe("FORBIDDEN");
+        // A user id that does not exist gets the very same answer.
+        const ghost = await endpoint.call(server, intruder.user.auth, {
+          userId: `ghost_${crypto.randomUUID()}`,
+          taskId: owner.target.taskId,
+        });
+        expect(ghost.status).toBe(403);
+      }
+
+      if (endpoint.scoped) {
+        // The intruder's own path or context, the owner's task id: exactly like a missing task.
+        const foreign = await endpoint.call(server, intruder.user.auth, {
+          userId: intruder.user.id,
+          taskId: owner.target.taskId,
+        });
+        const missing = await endpoint.call(server, intruder.user.auth, {
+          userId: intruder.user.id,
+          taskId: MISSING_ID,
+        });
+        expect(foreign.status).toBe(404);
+        expect(foreign.code).toBe("NOT_FOUND");
+        if ("http" in foreign && "http" in missing) {
+          const a = (foreign as { http: { body: object } }).http.body;
+          const b = (missing as { http: { body: object } }).http.body;
+          expect(withoutRequestId(a)).toEqual(withoutRequestId(b));
+        } else {
+          expect(foreign).toEqual(missing);
+        }
+      } else {
+        // Lists, stats, me and create only ever see or touch the caller's own rows.
+        const result = await endpoint.call(server, intruder.user.auth, intruder.target);
+        expect(result.status).toBe(endpoint.success);
+        expect(JSON.stringify(result.data ?? null)).not.toContain(owner.target.taskId);
+        expect(JSON.stringify(result.data ?? null)).not.toContain(owner.user.id);
+      }
+
+      // Whatever the intruder did, the owner's task is exactly as it was.
+      expect(withoutRequestId(await readTask(owner.user, owner.target.taskId))).toEqual(
+        withoutRequestId(before),
+      );
+    });
   });
 });

@@ -1,6 +1,7 @@
 // Hostile and broken Authorization headers. Tokens are built by hand (not with a JWT library) so
 // each can break exactly one rule.
 import { createHmac } from "node:crypto";
+import { newSigningKey, type TestIssuer } from "@todo/api/auth/jwks-test-issuer";
 import { TEST_SECRET } from "./harness.ts";
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
@@ -65,4 +66,42 @@ export function badAuthHeaders(userId: string): Array<[string, string]> {
 /** A token that expired 3 s ago: inside the documented 5 s clock skew, so still accepted. */
 export function tokenWithinSkew(userId: string): string {
   return rawJwt({ alg: "HS256", typ: "JWT" }, { sub: userId, exp: now() - 3 }, TEST_SECRET);
+}
+
+/** Broken EdDSA tokens, as from Better Auth's jwt plugin or an impostor: each must be a 401. */
+export async function badJwksAuthHeaders(
+  issuer: TestIssuer,
+  userId: string,
+): Promise<Array<[string, string]>> {
+  const good = { sub: userId, iss: issuer.url, aud: issuer.url, iat: now(), exp: now() + 600 };
+  const sign = (claims: Record<string, unknown>, options?: Parameters<TestIssuer["sign"]>[1]) =>
+    issuer.sign(JSON.parse(JSON.stringify(claims)), options).then((t) => `Bearer ${t}`);
+  const signer = issuer.keys[0];
+  if (!signer) throw new Error("issuer has no key");
+  const impostor = await newSigningKey();
+  const valid = await issuer.sign(good);
+  const [h, p, s] = valid.split(".");
+  const kid = signer.kid;
+  return [
+    ["another key pair under the issuer's kid", await sign(good, { key: { ...impostor, kid } })],
+    ["another key pair with its own kid", await sign(good, { key: impostor })],
+    ["tampered payload", `Bearer ${h}.${b64({ ...good, sub: "someone-else" })}.${s}`],
+    ["signature stripped", `Bearer ${h}.${p}.`],
+    ["alg none", `Bearer ${rawJwt({ alg: "none", kid }, good, null)}`],
+    // Key confusion: HS256 keyed with the public key routes to the HS256 verifier, which refuses.
+    [
+      "HS256 signed with the public key",
+      `Bearer ${rawJwt({ alg: "HS256", kid }, good, String(signer.publicJwk.x))}`,
+    ],
+    ["ES256 (not pinned) header", `Bearer ${b64({ alg: "ES256", kid })}.${p}.${s}`],
+    ["RS256 (not pinned) header", `Bearer ${b64({ alg: "RS256", kid })}.${p}.${s}`],
+    ["expired", await sign({ ...good, exp: now() - 60 })],
+    ["not yet valid (nbf)", await sign({ ...good, nbf: now() + 300 })],
+    ["no exp", await sign({ ...good, exp: undefined })],
+    ["no sub", await sign({ ...good, sub: undefined })],
+    ["numeric sub", await sign({ ...good, sub: 42 })],
+    ["wrong issuer", await sign({ ...good, iss: "https://evil.example" })],
+    ["no issuer", await sign({ ...good, iss: undefined })],
+    ["wrong audience", await sign({ ...good, aud: "https://other.example" })],
+  ];
 }
