@@ -48,6 +48,25 @@ const zEnv = z.object({
   JWT_CLOCK_SKEW_SECONDS: int(0, 300).default(5),
   /** A token naming an unknown key refetches the JWKS at most this often. */
   JWKS_REFETCH_COOLDOWN_MS: int(0, 3_600_000).default(30_000),
+  /** Shared store for rate limits across server processes; without it, limits are per process. */
+  REDIS_URL: z
+    .url({ message: "must be a URL" })
+    .refine((u) => /^rediss?:\/\//.test(u), "must start with redis:// or rediss://")
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).default("todo"),
+  /** Requests per minute per user (per IP without a valid token); 0 turns limiting off. */
+  RATE_LIMIT_PER_USER_PER_MINUTE: int(0, 1_000_000).default(600),
+  RATE_LIMIT_PER_IP_PER_MINUTE: int(0, 1_000_000).default(120),
+  /** Browser origins allowed by CORS, comma-separated; none by default. */
+  CORS_ORIGINS: list(z.url({ message: "must be an origin URL" })).optional(),
+  /** Express "trust proxy" (e.g. 1, loopback): needed behind a load balancer for per-IP limits. */
+  TRUST_PROXY: z.string().min(1).optional(),
+  /** Every request is answered within this (503 past it). */
+  REQUEST_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  /** After SIGTERM, how long readiness says 503 before the server stops accepting. */
+  SHUTDOWN_DRAIN_MS: int(0, 120_000).optional(),
+  /** After SIGTERM, the bound on finishing in-flight requests before a forced exit. */
+  SHUTDOWN_TIMEOUT_MS: int(1_000, 600_000).default(10_000),
   /** Where the embedded database and the generated development secret live. */
   DATA_DIR: z.string().min(1).default(join(repoRoot, ".data")),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -55,8 +74,9 @@ const zEnv = z.object({
 
 export type JwksConfig = { url: URL; issuer: string; audience: string };
 
-export type Env = Omit<z.infer<typeof zEnv>, "HOST" | "AUTH_VERIFIERS"> & {
+export type Env = Omit<z.infer<typeof zEnv>, "HOST" | "AUTH_VERIFIERS" | "SHUTDOWN_DRAIN_MS"> & {
   HOST: string;
+  SHUTDOWN_DRAIN_MS: number;
   /** Active token verifiers. hs256 without BETTER_AUTH_SECRET uses the development secret. */
   verifiers: ReadonlyArray<(typeof VERIFIER_KINDS)[number]>;
   jwks: JwksConfig | undefined;
@@ -118,6 +138,8 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     ...env,
     verifiers,
     jwks,
+    // Load balancers need a moment to notice readiness failing; locally there is none to wait for.
+    SHUTDOWN_DRAIN_MS: env.SHUTDOWN_DRAIN_MS ?? (production ? 3_000 : 0),
     // Loopback unless told otherwise, except in production (containers listen on all interfaces).
     HOST: env.HOST ?? (env.NODE_ENV === "production" ? "0.0.0.0" : "127.0.0.1"),
     DATA_DIR: resolve(env.DATA_DIR),

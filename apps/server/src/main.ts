@@ -1,11 +1,14 @@
 // Start-up: configuration, database (embedded when no DATABASE_URL), HTTP server, shutdown.
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createDb } from "@todo/db/client";
 import { pino } from "pino";
 import { createApp } from "./app.ts";
 import { createVerifier } from "./auth.ts";
 import { loadOrCreateDevSecret } from "./dev-secret.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
+import { rateLimiting } from "./http/rate-limit.ts";
 
 let env: Env;
 try {
@@ -16,7 +19,12 @@ try {
   process.exit(1);
 }
 
-const logger = pino({ level: env.LOG_LEVEL, base: undefined });
+const logger = pino({
+  level: env.LOG_LEVEL,
+  base: undefined,
+  // Defence in depth: no credential reaches the logs even if a header is logged by mistake.
+  redact: ["req.headers.authorization", "req.headers.cookie", "*.password", "*.token"],
+});
 
 async function resolveDatabase(): Promise<{ url: string; stop?: () => Promise<void> }> {
   if (env.DATABASE_URL) return { url: env.DATABASE_URL };
@@ -50,14 +58,49 @@ logger.info(
     .filter(Boolean)
     .join(" and ")}`,
 );
+// The database is not contacted here: if it is down, the server still starts, readiness says
+// 503, and requests succeed again as soon as it is back.
 const handle = createDb({
   url: database.url,
   poolMax: database.stop ? 4 : env.DATABASE_POOL_MAX,
   statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
 });
-const app = createApp({ db: handle.db, verifier, logger });
+const limits =
+  env.RATE_LIMIT_PER_USER_PER_MINUTE > 0
+    ? rateLimiting({
+        perUserPerMinute: env.RATE_LIMIT_PER_USER_PER_MINUTE,
+        perAnonymousIpPerMinute: env.RATE_LIMIT_PER_IP_PER_MINUTE || Number.MAX_SAFE_INTEGER,
+        redisUrl: env.REDIS_URL,
+        keyPrefix: env.REDIS_KEY_PREFIX,
+        logger,
+      })
+    : undefined;
+logger.info(
+  limits
+    ? `Rate limits: ${env.RATE_LIMIT_PER_USER_PER_MINUTE}/min per user, ${env.RATE_LIMIT_PER_IP_PER_MINUTE}/min per IP, ${env.REDIS_URL ? "shared through Redis" : "per process (no REDIS_URL)"}`
+    : "Rate limits: off",
+);
 
-const server = app.listen(env.PORT, env.HOST, () => {
+let shuttingDown = false;
+const app = createApp({
+  db: handle.db,
+  verifier,
+  logger,
+  rateLimit: limits?.middleware,
+  corsOrigins: env.CORS_ORIGINS,
+  requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+  isShuttingDown: () => shuttingDown,
+});
+if (env.TRUST_PROXY) {
+  const hops = Number(env.TRUST_PROXY);
+  app.set("trust proxy", Number.isInteger(hops) ? hops : env.TRUST_PROXY);
+}
+
+const server = createServer(app);
+// Slow or stalled clients cannot hold connections open for long.
+server.headersTimeout = 10_000;
+server.requestTimeout = 30_000;
+server.listen(env.PORT, env.HOST, () => {
   const { port } = server.address() as AddressInfo;
   const host = env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST;
   logger.info(`Listening on http://${host}:${port} (tRPC at /trpc, REST at /api)`);
@@ -70,17 +113,22 @@ server.on("error", (error) => {
   process.exit(1);
 });
 
-let stopping = false;
+/**
+ * SIGTERM: readiness turns 503 (load balancers stop sending), then the server stops accepting,
+ * in-flight requests finish, the pool closes, exit 0; past SHUTDOWN_TIMEOUT_MS, exit 1.
+ */
 async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  logger.info(`${signal}: finishing in-flight requests, then closing`);
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info(`${signal}: readiness now 503; stopping in ${env.SHUTDOWN_DRAIN_MS} ms`);
   const force = setTimeout(() => {
-    logger.error("Shutdown took too long; exiting");
+    logger.error("In-flight requests did not finish in time; exiting");
     process.exit(1);
-  }, 10_000);
+  }, env.SHUTDOWN_DRAIN_MS + env.SHUTDOWN_TIMEOUT_MS);
   force.unref();
+  await sleep(env.SHUTDOWN_DRAIN_MS);
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await limits?.close();
   await handle.close();
   await database.stop?.();
   logger.info("Stopped");

@@ -1,36 +1,35 @@
-import { authenticate, type TokenVerifier } from "@todo/api/auth";
-import { AppError } from "@todo/api/errors";
 import { appRouter } from "@todo/api/router";
 import { createContextInner } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import type { Logger } from "pino";
-import { requestIdOf, wwwAuthenticate } from "./rest/envelope.ts";
+import { authOf } from "./http/authenticate.ts";
+import { RETRY_AFTER_UNAVAILABLE_SECONDS, requestIdOf, wwwAuthenticate } from "./rest/envelope.ts";
 
-export type TrpcOptions = { db: Db; verifier: TokenVerifier; logger: Logger; maxBodySize: number };
+export type TrpcOptions = { db: Db; logger: Logger; maxBodySize: number };
 
 /** tRPC over HTTP at /trpc; the context is createContextInner plus the verified token. */
-export function trpcHandler({ db, verifier, logger, maxBodySize }: TrpcOptions) {
+export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
   return createExpressMiddleware({
     router: appRouter,
     maxBodySize,
     // A frontend's httpBatchLink batches; a batch is bounded so one request cannot fan out.
     maxBatchSize: 10,
-    async createContext({ req, res }) {
+    createContext({ res }) {
+      const auth = authOf(res);
       const requestId = requestIdOf(res);
-      try {
-        const { userId } = await authenticate(verifier, req.headers.authorization);
-        return createContextInner({ db, user: { id: userId }, requestId });
-      } catch (error) {
-        if (!(error instanceof AppError)) throw error;
-        return createContextInner({ db, user: null, authError: error, requestId });
-      }
+      return "userId" in auth
+        ? createContextInner({ db, user: { id: auth.userId }, requestId })
+        : createContextInner({ db, user: null, authError: auth.error, requestId });
     },
     responseMeta({ errors }) {
+      const headers: Record<string, string> = {};
       const unauthorized = errors.find((e) => e.code === "UNAUTHORIZED");
-      return unauthorized
-        ? { headers: { "WWW-Authenticate": wwwAuthenticate(unauthorized.message) } }
-        : {};
+      if (unauthorized) headers["WWW-Authenticate"] = wwwAuthenticate(unauthorized.message);
+      if (errors.some((e) => e.code === "SERVICE_UNAVAILABLE")) {
+        headers["Retry-After"] = String(RETRY_AFTER_UNAVAILABLE_SECONDS);
+      }
+      return { headers };
     },
     onError({ error, ctx }) {
       if (error.code === "INTERNAL_SERVER_ERROR") {

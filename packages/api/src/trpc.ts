@@ -1,4 +1,5 @@
 import type { Db } from "@todo/db/client";
+import { isDatabaseUnavailable } from "@todo/db/errors";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { MISSING_TOKEN_MESSAGE } from "./auth/verifier.ts";
@@ -32,6 +33,7 @@ export function createContextInner(options: {
 }
 
 export const INTERNAL_MESSAGE = "Internal server error";
+export const DATABASE_UNAVAILABLE_MESSAGE = "The database is unavailable; retry shortly";
 export const INVALID_INPUT_MESSAGE = "Invalid input";
 
 /** Field issues of a validation failure, in zod's flattened form. */
@@ -61,10 +63,16 @@ export function toTRPCError(error: AppError): TRPCError {
   return new TRPCError({ code: error.code, message: error.message, cause: error });
 }
 
-// Domain functions throw AppError; this is where the tRPC surface translates them.
+// Domain functions throw AppError; this is where the tRPC surface translates them, and where a
+// database that cannot answer becomes a 503 (retry later) instead of a 500 (our bug).
 const appErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) throw toTRPCError(result.error.cause);
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof AppError) throw toTRPCError(cause);
+  if (isDatabaseUnavailable(cause)) {
+    throw toTRPCError(new AppError("SERVICE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE, { cause }));
+  }
   return result;
 });
 

@@ -1,12 +1,18 @@
 // REST compatibility adapter: every route calls the same tRPC procedure a frontend calls, through
 // a server-side caller, so each rule (validation, isolation, versions) has one implementation.
-import { authenticate, type TokenVerifier } from "@todo/api/auth";
 import { AppError } from "@todo/api/errors";
 import { createCaller } from "@todo/api/router";
-import { LIST_LIMIT_DEFAULT, TASK_DEFAULTS, zTaskReplace } from "@todo/api/task/schemas";
+import {
+  LIST_LIMIT_DEFAULT,
+  TASK_DEFAULTS,
+  type TaskDto,
+  zTaskReplace,
+} from "@todo/api/task/schemas";
 import { createContextInner } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
+import { TRPCError } from "@trpc/server";
 import express, { type Request, type RequestHandler, type Response } from "express";
+import { authOf } from "../http/authenticate.ts";
 import { requestIdOf, sendData } from "./envelope.ts";
 
 type Caller = ReturnType<typeof createCaller>;
@@ -49,19 +55,64 @@ const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
-export type RestOptions = { db: Db; verifier: TokenVerifier; bodyLimit: string };
+/** A task's ETag is its version: `If-Match` with it makes a change conditional. */
+const etagOf = (task: TaskDto) => `"${task.version}"`;
 
-export function restRouter({ db, verifier, bodyLimit }: RestOptions): express.Router {
+function sendTask(res: Response, status: number, task: TaskDto) {
+  res.setHeader("ETag", etagOf(task));
+  sendData(res, status, task);
+}
+
+/**
+ * The expected version: from an `If-Match` header (which a body `version` must agree with), else
+ * the body's own (validated by the procedure). `ifMatch` says whether it came as a precondition,
+ * for answering a stale one with 412 rather than 409.
+ */
+function precondition(req: Request, bodyVersion?: unknown): { version: unknown; ifMatch: boolean } {
+  const header = req.get("if-match")?.trim();
+  if (header === undefined || header === "*") return { version: bodyVersion, ifMatch: false };
+  const match = /^"([1-9]\d{0,9})"$/.exec(header);
+  if (!match) {
+    // A weak or foreign tag never matches strongly; a list is not supported for one task.
+    if (/^W\/"/.test(header) || /^"[^"]*"$/.test(header)) {
+      throw new AppError("PRECONDITION_FAILED", "If-Match does not match the task's ETag");
+    }
+    throw new AppError("BAD_REQUEST", 'If-Match must be one ETag (as in "3") or *');
+  }
+  const version = Number(match[1]);
+  if (bodyVersion !== undefined && bodyVersion !== version) {
+    throw new AppError("BAD_REQUEST", "If-Match and the body's version disagree");
+  }
+  return { version, ifMatch: true };
+}
+
+/** A stale version is 409 in a body, 412 when it came as an If-Match precondition. */
+async function conditional<T>(ifMatch: boolean, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (ifMatch && error instanceof TRPCError && error.code === "CONFLICT") {
+      throw new AppError("PRECONDITION_FAILED", "If-Match does not match the task's ETag");
+    }
+    throw error;
+  }
+}
+
+export type RestOptions = { db: Db; bodyLimit: string };
+
+export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
   const api = express.Router();
 
-  // Authentication, then authorization from the token alone, before any database work.
-  api.use("/:user_id/tasks", async (req, res, next) => {
-    const { userId } = await authenticate(verifier, req.headers.authorization);
-    if (req.params.user_id !== userId) {
+  // The token was verified before routing; refuse it here (401), then authorize from the token
+  // alone (403), before any database work.
+  api.use("/:user_id/tasks", (req, res, next) => {
+    const auth = authOf(res);
+    if ("error" in auth) throw auth.error;
+    if (req.params.user_id !== auth.userId) {
       throw new AppError("FORBIDDEN", "The token's user may not access this user's resources");
     }
     res.locals.caller = createCaller(
-      createContextInner({ db, user: { id: userId }, requestId: requestIdOf(res) }),
+      createContextInner({ db, user: { id: auth.userId }, requestId: requestIdOf(res) }),
     );
     next();
   });
@@ -79,7 +130,7 @@ export function restRouter({ db, verifier, bodyLimit }: RestOptions): express.Ro
   api.post("/:user_id/tasks", async (req, res) => {
     const task = await callerOf(res).task.create(untrusted(bodyObject(req)));
     res.location(`${req.baseUrl}/${encodeURIComponent(req.params.user_id)}/tasks/${task.id}`);
-    sendData(res, 201, task);
+    sendTask(res, 201, task);
   });
 
   api.get("/:user_id/tasks/stats", async (_req, res) => {
@@ -87,28 +138,45 @@ export function restRouter({ db, verifier, bodyLimit }: RestOptions): express.Ro
   });
 
   api.get("/:user_id/tasks/:id", async (req, res) => {
-    sendData(res, 200, await callerOf(res).task.byId({ id: req.params.id }));
+    sendTask(res, 200, await callerOf(res).task.byId({ id: req.params.id }));
   });
 
   api.put("/:user_id/tasks/:id", async (req, res) => {
     const body = bodyObject(req);
+    const { version, ifMatch } = precondition(req, body.version);
     // A replacement: the title is required and omitted fields go back to their defaults.
     zTaskReplace.parse(body);
-    const input = { ...TASK_DEFAULTS, ...body, id: req.params.id };
-    sendData(res, 200, await callerOf(res).task.update(untrusted(input)));
+    const input = { ...TASK_DEFAULTS, ...body, version, id: req.params.id };
+    const task = await conditional(ifMatch, () => callerOf(res).task.update(untrusted(input)));
+    sendTask(res, 200, task);
   });
 
   api.patch("/:user_id/tasks/:id", async (req, res) => {
-    const input = { ...bodyObject(req), id: req.params.id };
-    sendData(res, 200, await callerOf(res).task.update(untrusted(input)));
+    const body = bodyObject(req);
+    const { version, ifMatch } = precondition(req, body.version);
+    const input = { ...body, version, id: req.params.id };
+    const task = await conditional(ifMatch, () => callerOf(res).task.update(untrusted(input)));
+    sendTask(res, 200, task);
   });
 
   api.patch("/:user_id/tasks/:id/complete", async (req, res) => {
-    sendData(res, 200, await callerOf(res).task.toggle({ id: req.params.id }));
+    const { version, ifMatch } = precondition(req);
+    const input = { id: req.params.id, version };
+    sendTask(
+      res,
+      200,
+      await conditional(ifMatch, () => callerOf(res).task.toggle(untrusted(input))),
+    );
   });
 
   api.delete("/:user_id/tasks/:id", async (req, res) => {
-    sendData(res, 200, await callerOf(res).task.delete({ id: req.params.id }));
+    const { version, ifMatch } = precondition(req);
+    const input = { id: req.params.id, version };
+    sendData(
+      res,
+      200,
+      await conditional(ifMatch, () => callerOf(res).task.delete(untrusted(input))),
+    );
   });
 
   return api;

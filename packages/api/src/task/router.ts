@@ -9,6 +9,7 @@ import {
   zTaskSetCompleted,
   zTaskStats,
   zTaskUpdate,
+  zTaskVersionedIdInput,
 } from "./schemas.ts";
 import {
   createTask,
@@ -60,16 +61,16 @@ export const taskRouter = router({
     ),
 
   toggle: protectedProcedure
-    .input(zTaskIdInput)
+    .input(zTaskVersionedIdInput)
     .output(zTask)
     .mutation(({ ctx, input }) =>
-      toggleTask({ db: ctx.db, userId: ctx.user.id, taskId: input.id }),
+      toggleTask({ db: ctx.db, userId: ctx.user.id, taskId: input.id, version: input.version }),
     ),
 
   delete: protectedProcedure
-    .input(zTaskIdInput)
+    .input(zTaskVersionedIdInput)
     .output(zDeleted)
     .mutation(({ ctx, input }) =>
-      deleteTask({ db: ctx.db, userId: ctx.user.id, taskId: input.id }),
+      deleteTask({ db: ctx.db, userId: ctx.user.id, taskId: input.id, version: input.version }),
     ),
 });

@@ -86,6 +86,8 @@ export const TASK_DEFAULTS = {
 export const zTaskReplace = zTaskCreate.extend({ version: zVersion.optional() });
 
 export const zTaskIdInput = z.strictObject({ id: zTaskId });
+/** A change to one task, applied only if it is still at `version` when given (else CONFLICT). */
+export const zTaskVersionedIdInput = z.strictObject({ id: zTaskId, version: zVersion.optional() });
 export const zTaskSetCompleted = z.strictObject({ id: zTaskId, completed: z.boolean() });
 
 export const TASK_SORT_FIELDS = ["createdAt", "updatedAt", "dueAt", "priority", "title"] as const;

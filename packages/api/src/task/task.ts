@@ -138,6 +138,9 @@ export async function createTask({
 
 const MAX_ATTEMPTS = 5;
 
+const staleVersion = () =>
+  new AppError("CONFLICT", "Task was changed since that version; reload it and retry");
+
 /**
  * Read-modify-write of one task, guarded by its version so that concurrent changes are never lost:
  * the write applies only if nobody changed the task since it was read. With `expectedVersion` a
@@ -159,10 +162,7 @@ async function mutateTask({
     const current = await db.task.findFirst({ where: { id: taskId, userId }, select: taskSelect });
     if (!current) throw taskNotFound();
     if (expectedVersion !== undefined && current.version !== expectedVersion) {
-      throw new AppError(
-        "CONFLICT",
-        `Task was changed by someone else (now at version ${current.version}); reload and retry`,
-      );
+      throw staleVersion();
     }
     const data = change(current);
     if (data === null) return toTaskDto(current);
@@ -218,19 +218,34 @@ export async function setTaskCompleted({
   });
 }
 
-export async function toggleTask({ db, userId, taskId }: Scope & { taskId: string }) {
+export async function toggleTask({
+  db,
+  userId,
+  taskId,
+  version,
+}: Scope & { taskId: string; version?: number }) {
   return mutateTask({
     db,
     userId,
     taskId,
+    expectedVersion: version,
     change: (current) => completion(current, !current.completed),
   });
 }
 
-export async function deleteTask({ db, userId, taskId }: Scope & { taskId: string }) {
-  const { count } = await db.task.deleteMany({ where: { id: taskId, userId } });
-  if (count === 0) throw taskNotFound();
-  return { id: taskId };
+export async function deleteTask({
+  db,
+  userId,
+  taskId,
+  version,
+}: Scope & { taskId: string; version?: number }) {
+  const { count } = await db.task.deleteMany({ where: { id: taskId, userId, version } });
+  if (count > 0) return { id: taskId };
+  // Nothing deleted: missing (or someone else's), or at another version than expected.
+  if (version !== undefined && (await db.task.count({ where: { id: taskId, userId } })) > 0) {
+    throw staleVersion();
+  }
+  throw taskNotFound();
 }
 
 /** Counts of the caller's tasks; overdue means open with a due date in the past. */

@@ -1,0 +1,101 @@
+import type { RequestHandler } from "express";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from "rate-limiter-flexible";
+import { authOf } from "./authenticate.ts";
+import { sendFailure } from "./failure.ts";
+
+export type RateLimitOptions = {
+  /** Requests per minute for one authenticated user, across all server processes. */
+  perUserPerMinute: number;
+  /** Requests per minute from one IP address without a valid token. */
+  perAnonymousIpPerMinute: number;
+  /** Shared store; without it each process counts alone. */
+  redisUrl?: string;
+  keyPrefix: string;
+  logger: Logger;
+};
+
+export type RateLimiting = { middleware: RequestHandler; close: () => Promise<void> };
+
+type Limiters = { user: RateLimiterAbstract; anonymous: RateLimiterAbstract };
+
+function limiters(options: RateLimitOptions, redis: Redis | undefined): Limiters {
+  const make = (name: string, points: number): RateLimiterAbstract => {
+    const base = { points, duration: 60, keyPrefix: `${options.keyPrefix}:rl:${name}` };
+    if (!redis) return new RateLimiterMemory(base);
+    // Redis down: each process falls back to its own in-memory count of the same limit, so the
+    // API stays up and still limited (per process) until Redis answers again.
+    return new RateLimiterRedis({
+      ...base,
+      storeClient: redis,
+      insuranceLimiter: new RateLimiterMemory(base),
+    });
+  };
+  return {
+    user: make("user", options.perUserPerMinute),
+    anonymous: make("ip", options.perAnonymousIpPerMinute),
+  };
+}
+
+function setHeaders(res: Parameters<RequestHandler>[1], limit: number, state: RateLimiterRes) {
+  const reset = Math.ceil(state.msBeforeNext / 1000);
+  // IETF draft "RateLimit header fields for HTTP", as most gateways send them.
+  res.setHeader("RateLimit-Limit", String(limit));
+  res.setHeader("RateLimit-Remaining", String(Math.max(0, state.remainingPoints)));
+  res.setHeader("RateLimit-Reset", String(reset));
+  return reset;
+}
+
+/** Per-user (per-IP without a valid token) limits, answered with 429 and Retry-After. */
+export function rateLimiting(options: RateLimitOptions): RateLimiting {
+  const redis = options.redisUrl
+    ? new Redis(options.redisUrl, {
+        // Fail fast instead of queueing while disconnected: the insurance limiter takes over.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        lazyConnect: false,
+      })
+    : undefined;
+  let redisDown = false;
+  redis?.on("error", (err) => {
+    if (!redisDown) options.logger.warn({ err }, "Redis unavailable: rate limits are per process");
+    redisDown = true;
+  });
+  redis?.on("ready", () => {
+    if (redisDown) options.logger.info("Redis is back: rate limits are shared again");
+    redisDown = false;
+  });
+  const { user, anonymous } = limiters(options, redis);
+
+  const middleware: RequestHandler = async (req, res, next) => {
+    const auth = authOf(res);
+    const [limiter, key, limit] =
+      "userId" in auth
+        ? [user, auth.userId, options.perUserPerMinute]
+        : [anonymous, req.ip ?? "unknown", options.perAnonymousIpPerMinute];
+    try {
+      setHeaders(res, limit, await limiter.consume(key));
+      next();
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      res.setHeader("Retry-After", String(Math.max(1, setHeaders(res, limit, rejection))));
+      sendFailure(req, res, {
+        status: 429,
+        code: "TOO_MANY_REQUESTS",
+        message: "Too many requests; retry after the time in Retry-After",
+      });
+    }
+  };
+  return {
+    middleware,
+    close: async () => {
+      redis?.disconnect();
+    },
+  };
+}
