@@ -67,7 +67,7 @@ const handle = createDb({
 });
 const limits =
   env.RATE_LIMIT_PER_USER_PER_MINUTE > 0
-    ? rateLimiting({
+    ? await rateLimiting({
         perUserPerMinute: env.RATE_LIMIT_PER_USER_PER_MINUTE,
         perAnonymousIpPerMinute: env.RATE_LIMIT_PER_IP_PER_MINUTE || Number.MAX_SAFE_INTEGER,
         redisUrl: env.REDIS_URL,

@@ -10,11 +10,11 @@ import {
 import { createJwksVerifier } from "@todo/api/auth/jwks";
 import { startTestIssuer, type TestIssuer } from "@todo/api/auth/jwks-test-issuer";
 import type { AppRouter } from "@todo/api/router";
-import { createDb } from "@todo/db/client";
+import { createDb, type DbOptions } from "@todo/db/client";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { pino } from "pino";
 import { inject } from "vitest";
-import { createApp } from "../src/app.ts";
+import { type AppOptions, createApp } from "../src/app.ts";
 
 export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
@@ -29,15 +29,28 @@ export type TestServer = {
  * The app on a real socket. By default both verifiers are active: HS256 with TEST_SECRET, and
  * EdDSA from a test JWKS issuer; `verifier` replaces them.
  */
-export async function startServer(options: { verifier?: TokenVerifier } = {}): Promise<TestServer> {
-  const handle = createDb({ url: inject("databaseUrl"), poolMax: 5 });
+export async function startServer(
+  options: {
+    verifier?: TokenVerifier;
+    /** More app options (rate limits, CORS, deadline, logger). */
+    app?: Partial<AppOptions>;
+    /** Another way to the test database (a faulty proxy) and its pool settings. */
+    db?: Partial<DbOptions>;
+  } = {},
+): Promise<TestServer> {
+  const handle = createDb({ url: inject("databaseUrl"), poolMax: 5, ...options.db });
   let { verifier } = options;
   let issuer: TestIssuer | undefined;
   if (!verifier) {
     issuer = await startTestIssuer();
     verifier = testVerifier(issuer);
   }
-  const app = createApp({ db: handle.db, verifier, logger: pino({ level: "silent" }) });
+  const app = createApp({
+    db: handle.db,
+    verifier,
+    logger: pino({ level: "silent" }),
+    ...options.app,
+  });
 
   const server = app.listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
@@ -89,7 +102,7 @@ export type HttpResult = { status: number; headers: Headers; body: any };
 
 /** One REST call; `body` as an object is sent as JSON, as a string it is sent as given. */
 export async function rest(
-  server: TestServer,
+  server: Pick<TestServer, "baseUrl">,
   method: string,
   path: string,
   options: { auth?: string; body?: unknown; headers?: Record<string, string> } = {},
@@ -112,7 +125,7 @@ export async function rest(
 }
 
 /** A typed tRPC client, as a frontend would make it. `auth` is the raw Authorization header. */
-export function trpcClient(server: TestServer, auth?: string) {
+export function trpcClient(server: Pick<TestServer, "baseUrl">, auth?: string) {
   return createTRPCClient<AppRouter>({
     links: [
       httpLink({

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { RequestHandler } from "express";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -52,14 +53,17 @@ function setHeaders(res: Parameters<RequestHandler>[1], limit: number, state: Ra
   return reset;
 }
 
-/** Per-user (per-IP without a valid token) limits, answered with 429 and Retry-After. */
-export function rateLimiting(options: RateLimitOptions): RateLimiting {
+/**
+ * Per-user (per-IP without a valid token) limits, answered with 429 and Retry-After. Waits (up to
+ * 2 s) for Redis before resolving, so the first requests are already counted in the shared store.
+ */
+export async function rateLimiting(options: RateLimitOptions): Promise<RateLimiting> {
   const redis = options.redisUrl
     ? new Redis(options.redisUrl, {
         // Fail fast instead of queueing while disconnected: the insurance limiter takes over.
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
-        lazyConnect: false,
+        lazyConnect: true,
       })
     : undefined;
   let redisDown = false;
@@ -72,6 +76,14 @@ export function rateLimiting(options: RateLimitOptions): RateLimiting {
     redisDown = false;
   });
   const { user, anonymous } = limiters(options, redis);
+  if (redis) {
+    const connected = redis.connect().then(
+      () => true,
+      () => false,
+    );
+    const waited = await Promise.race([connected, sleep(2_000).then(() => false)]);
+    if (!waited) options.logger.warn("Redis not reachable at start: rate limits are per process");
+  }
 
   const middleware: RequestHandler = async (req, res, next) => {
     const auth = authOf(res);

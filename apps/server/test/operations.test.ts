@@ -1,0 +1,224 @@
+// Security headers, CORS, ETag/If-Match, concurrent updates, request logging, request limits.
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  newUser,
+  rest,
+  startServer,
+  type TestServer,
+  type TestUser,
+  trpcClient,
+} from "./harness.ts";
+
+const logLines: string[] = [];
+const logSink = new Writable({
+  write(chunk, _encoding, done) {
+    logLines.push(...chunk.toString().split("\n").filter(Boolean));
+    done();
+  },
+});
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({
+    app: {
+      corsOrigins: ["https://app.example.com"],
+      logger: pino({ level: "info" }, logSink),
+    },
+  });
+});
+afterAll(() => server.close());
+
+const tasksOf = (user: TestUser) => `/api/${user.id}/tasks`;
+async function create(user: TestUser, title = "t") {
+  const res = await rest(server, "POST", tasksOf(user), { auth: user.auth, body: { title } });
+  return res.body.data as { id: string; version: number };
+}
+
+describe("headers", () => {
+  it("sends standard security headers and no X-Powered-By", async () => {
+    const res = await rest(server, "GET", tasksOf(newUser()), { auth: newUser().auth });
+    expect(res.headers.get("x-powered-by")).toBeNull();
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    expect(res.headers.get("strict-transport-security")).toContain("max-age=");
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+  });
+
+  it("allows only the configured browser origins", async () => {
+    const user = newUser();
+    const allowed = await rest(server, "GET", tasksOf(user), {
+      auth: user.auth,
+      headers: { origin: "https://app.example.com" },
+    });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(allowed.headers.get("access-control-expose-headers")).toContain("ETag");
+    const other = await rest(server, "GET", tasksOf(user), {
+      auth: user.auth,
+      headers: { origin: "https://evil.example.com" },
+    });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    const preflight = await rest(server, "OPTIONS", tasksOf(user), {
+      headers: {
+        origin: "https://app.example.com",
+        "access-control-request-method": "PATCH",
+        "access-control-request-headers": "authorization,content-type,if-match",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-headers")).toContain("If-Match");
+  });
+});
+
+describe("ETag and If-Match", () => {
+  it("tags a task with its version and makes changes conditional on it", async () => {
+    const user = newUser();
+    const task = await create(user);
+    const url = `${tasksOf(user)}/${task.id}`;
+    const got = await rest(server, "GET", url, { auth: user.auth });
+    expect(got.headers.get("etag")).toBe('"1"');
+
+    const ok = await rest(server, "PATCH", url, {
+      auth: user.auth,
+      body: { title: "v2" },
+      headers: { "if-match": '"1"' },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("etag")).toBe('"2"');
+
+    for (const [method, path, body] of [
+      ["PATCH", url, { title: "lost" }],
+      ["PUT", url, { title: "lost" }],
+      ["PATCH", `${url}/complete`, undefined],
+      ["DELETE", url, undefined],
+    ] as const) {
+      const stale = await rest(server, method, path, {
+        auth: user.auth,
+        body,
+        headers: { "if-match": '"1"' },
+      });
+      expect(stale.status, `${method} ${path}`).toBe(412);
+      expect(stale.body.error.code).toBe("PRECONDITION_FAILED");
+    }
+    const weak = await rest(server, "PATCH", url, {
+      auth: user.auth,
+      body: { title: "weak" },
+      headers: { "if-match": 'W/"2"' },
+    });
+    expect(weak.status).toBe(412);
+    const after = await rest(server, "GET", url, { auth: user.auth });
+    expect(after.body.data).toMatchObject({ title: "v2", version: 2 });
+
+    const deleted = await rest(server, "DELETE", url, {
+      auth: user.auth,
+      headers: { "if-match": '"2"' },
+    });
+    expect(deleted.status).toBe(200);
+  });
+
+  it("refuses a malformed If-Match, or one that disagrees with the body's version", async () => {
+    const user = newUser();
+    const task = await create(user);
+    const url = `${tasksOf(user)}/${task.id}`;
+    const malformed = await rest(server, "PATCH", url, {
+      auth: user.auth,
+      body: { title: "x" },
+      headers: { "if-match": "1" },
+    });
+    expect(malformed.status).toBe(400);
+    const disagree = await rest(server, "PATCH", url, {
+      auth: user.auth,
+      body: { title: "x", version: 2 },
+      headers: { "if-match": '"1"' },
+    });
+    expect(disagree.status).toBe(400);
+  });
+});
+
+describe("concurrent updates", () => {
+  it("two updates carrying the same version: one succeeds, the other is a conflict", async () => {
+    const user = newUser();
+    for (let round = 0; round < 5; round++) {
+      const task = await create(user);
+      const url = `${tasksOf(user)}/${task.id}`;
+      const results = await Promise.all([
+        rest(server, "PATCH", url, { auth: user.auth, body: { title: "a", version: 1 } }),
+        trpcClient(server, user.auth)
+          .task.update.mutate({ id: task.id, title: "b", version: 1 })
+          .then(
+            () => 200,
+            (e: { data?: { httpStatus?: number } }) => e.data?.httpStatus,
+          ),
+      ]);
+      const statuses = [results[0].status, results[1]].sort();
+      expect(statuses).toEqual([200, 409]);
+      const final = await rest(server, "GET", url, { auth: user.auth });
+      expect(final.body.data.version).toBe(2);
+    }
+  });
+});
+
+describe("request logging", () => {
+  it("writes one line per request with id, user, route, status and duration, and no token", async () => {
+    const user = newUser();
+    const res = await rest(server, "GET", `${tasksOf(user)}?limit=5`, { auth: user.auth });
+    const requestId = res.headers.get("x-request-id");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const lines = logLines.filter((l) => l.includes(requestId as string)).map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      requestId,
+      userId: user.id,
+      req: { method: "GET", path: tasksOf(user) },
+      res: { status: 200 },
+      durationMs: expect.any(Number),
+    });
+    expect(logLines.join("\n")).not.toContain(user.token);
+    expect(logLines.join("\n").toLowerCase()).not.toContain("bearer");
+  });
+});
+
+describe("request limits", () => {
+  it("answers deeply nested JSON with 400, never 500", async () => {
+    const user = newUser();
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    const restDeep = await rest(server, "POST", tasksOf(user), {
+      auth: user.auth,
+      body: `{"title":"x","description":${deep}}`,
+      headers: { "content-type": "application/json" },
+    });
+    expect(restDeep.status).toBe(400);
+    const trpcDeep = await fetch(`${server.baseUrl}/trpc/task.create`, {
+      method: "POST",
+      headers: { authorization: user.auth, "content-type": "application/json" },
+      body: `{"title":${deep}}`,
+    });
+    expect(trpcDeep.status).toBe(400);
+  });
+
+  it("answers an oversized tRPC body with 413 and oversized headers with 431", async () => {
+    const user = newUser();
+    const big = await fetch(`${server.baseUrl}/trpc/task.create`, {
+      method: "POST",
+      headers: { authorization: user.auth, "content-type": "application/json" },
+      body: JSON.stringify({ title: "x", description: "y".repeat(300_000) }),
+    });
+    expect(big.status).toBe(413);
+    const headers = await fetch(`${server.baseUrl}${tasksOf(user)}`, {
+      headers: { authorization: user.auth, "x-padding": "p".repeat(20_000) },
+    });
+    expect(headers.status).toBe(431);
+  });
+
+  it("answers malformed tRPC input with 400", async () => {
+    const user = newUser();
+    const res = await fetch(`${server.baseUrl}/trpc/task.create`, {
+      method: "POST",
+      headers: { authorization: user.auth, "content-type": "application/json" },
+      body: '{"title": ',
+    });
+    expect(res.status).toBe(400);
+  });
+});
