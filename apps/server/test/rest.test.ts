@@ -85,6 +85,15 @@ describe("REST envelope", () => {
     }
   });
 
+  it("answers a path that is not valid percent-encoding with 400, not 500", async () => {
+    const user = newUser();
+    for (const bad of ["%E0%A4%A", "%ZZ", "%C0%AF"]) {
+      const res = await rest(server, "GET", `${tasksOf(user)}/${bad}`, { auth: user.auth });
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error, bad).toEqual({ code: "BAD_REQUEST", message: expect.any(String) });
+    }
+  });
+
   it("does not advertise the framework", async () => {
     const res = await rest(server, "GET", "/health/live");
     expect(res.headers.get("x-powered-by")).toBeNull();

@@ -30,12 +30,30 @@ const BODY_ERRORS: Record<string, { status: number; code: string; message: strin
   "request.size.invalid": { status: 400, code: "BAD_REQUEST", message: "Request size mismatch" },
 };
 
+const CODE_BY_STATUS: Record<number, string> = {
+  400: "BAD_REQUEST",
+  404: "NOT_FOUND",
+  405: "METHOD_NOT_SUPPORTED",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+};
+
 /** The REST error middleware: one envelope for every failure, nothing internal in it. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     const bodyError = typeof err?.type === "string" ? BODY_ERRORS[err.type] : undefined;
     if (bodyError) {
       sendError(res, bodyError.status, { code: bodyError.code, message: bodyError.message });
+      return;
+    }
+    // Express's own 4xx errors (a path parameter that is not valid percent-encoding, …): the
+    // status stands, the internal message does not.
+    const status = typeof err?.status === "number" ? err.status : undefined;
+    if (status !== undefined && status >= 400 && status < 500 && !(err instanceof TRPCError)) {
+      sendError(res, status, {
+        code: CODE_BY_STATUS[status] ?? "BAD_REQUEST",
+        message: status === 404 ? "Route not found" : "Bad request",
+      });
       return;
     }
     if (err instanceof ZodError) {
