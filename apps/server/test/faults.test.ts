@@ -1,6 +1,9 @@
 // Infrastructure faults, played with a loopback TCP proxy between the server and PostgreSQL:
 // database down at start, lost mid-request, slow (deadline, pool exhaustion), and SIGTERM with a
 // request in flight. The machine's shared PostgreSQL is never touched.
+import { Writable } from "node:stream";
+import { createTestDatabase } from "@todo/db/test-database";
+import { pino } from "pino";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { newUser, rest, startServer, TEST_SECRET, trpcClient } from "./harness.ts";
 import { spawnServer } from "./support/server-process.ts";
@@ -52,6 +55,15 @@ describe("database faults", () => {
     await expect(trpcClient(server, user.auth).task.list.query()).rejects.toMatchObject({
       data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503 },
     });
+
+    // Authentication and the 403 need no database: they are decided from the token alone.
+    const other = newUser();
+    expect((await rest(server, "GET", `/api/${other.id}/tasks`, { auth: user.auth })).status).toBe(
+      403,
+    );
+    expect(
+      (await rest(server, "GET", `/api/${user.id}/tasks`, { auth: "Bearer x.y.z" })).status,
+    ).toBe(401);
 
     p.restore();
     const recovered = await until(
@@ -177,5 +189,45 @@ describe("graceful shutdown", () => {
     expect(await server.exited).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(10_000);
     expect(server.output()).toContain('"msg":"Stopped"');
+  });
+});
+
+describe("bugs", () => {
+  it("an unexpected error is a generic 500, logged with its request id, with nothing internal", async () => {
+    // A real failure: the server pointed at a database nobody migrated.
+    const empty = await createTestDatabase({ prefix: "todo_test_unmigrated", migrate: false });
+    cleanups.push(() => empty.drop());
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const server = await startServer({
+      db: { url: empty.url },
+      app: { logger: pino({ level: "info" }, sink) },
+    });
+    cleanups.push(() => server.close());
+    const user = newUser();
+    const res = await rest(server, "GET", `/api/${user.id}/tasks`, { auth: user.auth });
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({
+      data: null,
+      error: { code: "INTERNAL_SERVER_ERROR", message: "Internal server error" },
+      meta: { requestId: expect.any(String) },
+    });
+    const trpc = await fetch(`${server.baseUrl}/trpc/task.list`, {
+      headers: { authorization: user.auth },
+    });
+    const trpcText = await trpc.text();
+    expect(trpc.status).toBe(500);
+    for (const text of [JSON.stringify(res.body), trpcText]) {
+      expect(text).not.toMatch(/users|tasks|relation|P20\d\d|prisma|stack|\.ts:/i);
+    }
+    const logged = lines.find(
+      (l) => l.includes(res.body.meta.requestId) && l.includes("unhandled"),
+    );
+    expect(logged).toBeDefined();
   });
 });

@@ -92,6 +92,25 @@ describe("task.list pagination", () => {
     expect(inserted).toBeGreaterThan(5);
   });
 
+  it("continues correctly from a cursor whose task was deleted since", async () => {
+    const user = newUser();
+    const ids = await seed(user, 9);
+    const api = trpcClient(server, user.auth);
+    const first = await api.task.list.query({ limit: 3, sort: "title", order: "asc" });
+    const last = first.items.at(-1);
+    await api.task.delete.mutate({ id: last?.id as string });
+    const rest: string[] = [];
+    let cursor = first.nextCursor;
+    while (cursor) {
+      const page = await api.task.list.query({ limit: 3, sort: "title", order: "asc", cursor });
+      rest.push(...page.items.map((t) => t.id));
+      cursor = page.nextCursor;
+    }
+    const seen = [...first.items.map((t) => t.id), ...rest];
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.sort()).toEqual([...ids].sort());
+  });
+
   it("gives a cursor no power over another user's rows", async () => {
     const alice = newUser();
     const bob = newUser();
