@@ -4,11 +4,13 @@ import cors from "cors";
 import express, { type RequestHandler } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
+import swaggerUi from "swagger-ui-express";
 import { authenticateRequest } from "./http/authenticate.ts";
 import { requestDeadline } from "./http/deadline.ts";
 import { healthRouter } from "./http/health.ts";
 import { requestLogging } from "./http/logging.ts";
 import { errorHandler, notFound } from "./rest/errors.ts";
+import { openApiDocument } from "./rest/openapi.ts";
 import { restRouter } from "./rest/tasks.ts";
 import { trpcHandler } from "./trpc-handler.ts";
 
@@ -60,6 +62,13 @@ export function createApp(options: AppOptions): express.Express {
       readinessTimeoutMs: 1_000,
     }),
   );
+
+  // The REST adapter's contract, and a page to read and try it.
+  const spec = openApiDocument();
+  app.get("/api/openapi.json", (_req, res) => {
+    res.json(spec);
+  });
+  app.use("/docs", swaggerUi.serve, swaggerUi.setup(spec, { customSiteTitle: "Todo API" }));
 
   const surfaces = ["/api", "/trpc"];
   app.use(surfaces, requestDeadline(options.requestTimeoutMs ?? 15_000));

@@ -15,6 +15,7 @@ import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { type AppOptions, createApp } from "../src/app.ts";
+import { assertMatchesSpec } from "./support/contract.ts";
 
 export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
@@ -117,11 +118,10 @@ export async function rest(
   }
   const response = await fetch(`${server.baseUrl}${path}`, { method, headers, body });
   const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: text && response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text,
-  };
+  const isJson = text && response.headers.get("content-type")?.includes("json");
+  const parsed = isJson ? JSON.parse(text) : text;
+  if (isJson) assertMatchesSpec(method, path, response.status, parsed);
+  return { status: response.status, headers: response.headers, body: parsed };
 }
 
 /** A typed tRPC client, as a frontend would make it. `auth` is the raw Authorization header. */

@@ -20,10 +20,14 @@ function text(options: { max: number; multiline: boolean; trim?: boolean }) {
   // A cheap bound first (a character is at most two UTF-16 units; trimming may drop a little
   // more), so huge strings are refused before any per-character work.
   const raw = z.string().max(options.max * 2 + 64, tooLong);
-  return (options.trim ? raw.trim().min(1, "Must not be empty") : raw)
-    .refine((s) => s.isWellFormed(), "Must be valid Unicode (no lone surrogates)")
-    .refine((s) => !control.test(s), "Must not contain control characters")
-    .refine((s) => codePoints(s) <= options.max, tooLong);
+  return (
+    (options.trim ? raw.trim().min(1, "Must not be empty") : raw)
+      .refine((s) => s.isWellFormed(), "Must be valid Unicode (no lone surrogates)")
+      .refine((s) => !control.test(s), "Must not contain control characters")
+      .refine((s) => codePoints(s) <= options.max, tooLong)
+      // Documents the real bound (JSON Schema counts code points too), not the cheap one.
+      .meta({ maxLength: options.max })
+  );
 }
 
 export const zPriority = z.enum(["low", "medium", "high"]);
@@ -40,13 +44,15 @@ const zTitle = text({ max: 200, multiline: false, trim: true });
 const zDescription = text({ max: 10_000, multiline: true });
 const zVersion = z.number().int().min(1).max(2_147_483_647);
 
-export const zTaskCreate = z.strictObject({
-  title: zTitle,
-  description: zDescription.nullish(),
-  priority: zPriority.optional(),
-  dueAt: zDateTime.nullish(),
-  completed: z.boolean().optional(),
-});
+export const zTaskCreate = z
+  .strictObject({
+    title: zTitle,
+    description: zDescription.nullish(),
+    priority: zPriority.optional(),
+    dueAt: zDateTime.nullish(),
+    completed: z.boolean().optional(),
+  })
+  .meta({ id: "TaskCreate" });
 export type TaskCreate = z.infer<typeof zTaskCreate>;
 
 const editable = {
@@ -57,21 +63,23 @@ const editable = {
   completed: z.boolean().optional(),
 };
 
-export const zTaskUpdate = z
+const hasEdit = (input: Partial<Record<keyof typeof editable, unknown>>) =>
+  Object.keys(editable).some((key) => input[key as keyof typeof editable] !== undefined);
+const NOTHING_TO_UPDATE =
+  "Nothing to update: give at least one of title, description, priority, dueAt, completed";
+
+/** A partial change (REST PATCH body): the task id comes from the path. */
+export const zTaskPatch = z
   .strictObject({
-    id: zTaskId,
     /** When given, the update applies only if the task is still at this version (else CONFLICT). */
     version: zVersion.optional(),
     ...editable,
   })
-  .refine(
-    (input) =>
-      Object.keys(editable).some((key) => input[key as keyof typeof editable] !== undefined),
-    {
-      message:
-        "Nothing to update: give at least one of title, description, priority, dueAt, completed",
-    },
-  );
+  .meta({ id: "TaskPatch" });
+
+export const zTaskUpdate = zTaskPatch
+  .extend({ id: zTaskId })
+  .refine(hasEdit, { message: NOTHING_TO_UPDATE });
 export type TaskUpdate = z.infer<typeof zTaskUpdate>;
 
 /** What a new task, or a replaced one, has for each editable field that was not given. */
@@ -83,7 +91,9 @@ export const TASK_DEFAULTS = {
 } as const;
 
 /** A full replacement (REST PUT): like create, plus the optional expected version. */
-export const zTaskReplace = zTaskCreate.extend({ version: zVersion.optional() });
+export const zTaskReplace = zTaskCreate
+  .extend({ version: zVersion.optional() })
+  .meta({ id: "TaskReplace" });
 
 export const zTaskIdInput = z.strictObject({ id: zTaskId });
 /** A change to one task, applied only if it is still at `version` when given (else CONFLICT). */
@@ -99,38 +109,41 @@ export type SortOrder = z.infer<typeof zSortOrder>;
 export const LIST_LIMIT_DEFAULT = 20;
 export const LIST_LIMIT_MAX = 100;
 
-export const zTaskListInput = z
-  .strictObject({
-    status: z.enum(["all", "open", "completed"]).default("all"),
-    priority: zPriority.optional(),
-    dueBefore: zDateTime.optional(),
-    dueAfter: zDateTime.optional(),
-    /** Case-insensitive substring of the title or the description. */
-    q: text({ max: 200, multiline: false, trim: true }).optional(),
-    sort: zTaskSort.default("createdAt"),
-    order: zSortOrder.default("desc"),
-    limit: z.number().int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
-    /** `nextCursor` of the previous page, for the same filters and sort. */
-    cursor: z.string().max(2_000).nullish(),
-  })
-  .prefault({});
+/** The list's filters, sort and page (in REST: query parameters). */
+export const zTaskListQuery = z.strictObject({
+  status: z.enum(["all", "open", "completed"]).default("all"),
+  priority: zPriority.optional(),
+  dueBefore: zDateTime.optional(),
+  dueAfter: zDateTime.optional(),
+  /** Case-insensitive substring of the title or the description. */
+  q: text({ max: 200, multiline: false, trim: true }).optional(),
+  sort: zTaskSort.default("createdAt"),
+  order: zSortOrder.default("desc"),
+  limit: z.number().int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
+  /** `nextCursor` of the previous page, for the same filters and sort. */
+  cursor: z.string().max(2_000).nullish(),
+});
+
+export const zTaskListInput = zTaskListQuery.prefault({});
 export type TaskListInput = z.infer<typeof zTaskListInput>;
 
 const zIsoDateTime = z.iso.datetime({ offset: true });
 
 /** A task as both API surfaces return it; dates are ISO 8601 strings in UTC. */
-export const zTask = z.object({
-  id: z.string(),
-  title: z.string(),
-  description: z.string().nullable(),
-  completed: z.boolean(),
-  completedAt: zIsoDateTime.nullable(),
-  priority: zPriority,
-  dueAt: zIsoDateTime.nullable(),
-  createdAt: zIsoDateTime,
-  updatedAt: zIsoDateTime,
-  version: z.number().int(),
-});
+export const zTask = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    description: z.string().nullable(),
+    completed: z.boolean(),
+    completedAt: zIsoDateTime.nullable(),
+    priority: zPriority,
+    dueAt: zIsoDateTime.nullable(),
+    createdAt: zIsoDateTime,
+    updatedAt: zIsoDateTime,
+    version: z.number().int(),
+  })
+  .meta({ id: "Task" });
 export type TaskDto = z.infer<typeof zTask>;
 
 export const zTaskPage = z.object({
@@ -139,12 +152,14 @@ export const zTaskPage = z.object({
 });
 export type TaskPage = z.infer<typeof zTaskPage>;
 
-export const zTaskStats = z.object({
-  total: z.number().int(),
-  open: z.number().int(),
-  completed: z.number().int(),
-  overdue: z.number().int(),
-});
+export const zTaskStats = z
+  .object({
+    total: z.number().int(),
+    open: z.number().int(),
+    completed: z.number().int(),
+    overdue: z.number().int(),
+  })
+  .meta({ id: "TaskStats" });
 export type TaskStats = z.infer<typeof zTaskStats>;
 
 export const zDeleted = z.object({ id: z.string() });
