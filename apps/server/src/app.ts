@@ -9,6 +9,7 @@ import { authenticateRequest } from "./http/authenticate.ts";
 import { requestDeadline } from "./http/deadline.ts";
 import { healthRouter } from "./http/health.ts";
 import { requestLogging } from "./http/logging.ts";
+import type { Metrics } from "./http/metrics.ts";
 import { errorHandler, notFound } from "./rest/errors.ts";
 import { openApiDocument } from "./rest/openapi.ts";
 import { restRouter } from "./rest/tasks.ts";
@@ -24,6 +25,8 @@ export type AppOptions = {
   corsOrigins?: readonly string[];
   requestTimeoutMs?: number;
   isShuttingDown?: () => boolean;
+  /** Prometheus metrics at /metrics; none when omitted. */
+  metrics?: Metrics;
 };
 
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -36,6 +39,10 @@ export function createApp(options: AppOptions): express.Express {
   app.set("query parser", "simple");
 
   app.use(requestLogging(logger));
+  if (options.metrics) {
+    app.use(options.metrics.middleware);
+    app.get("/metrics", options.metrics.handler);
+  }
   app.use(helmet());
   app.use(
     cors({

@@ -67,6 +67,8 @@ const zEnv = z.object({
   SHUTDOWN_DRAIN_MS: int(0, 120_000).optional(),
   /** After SIGTERM, the bound on finishing in-flight requests before a forced exit. */
   SHUTDOWN_TIMEOUT_MS: int(1_000, 600_000).default(10_000),
+  /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** Where the embedded database and the generated development secret live. */
   DATA_DIR: z.string().min(1).default(join(repoRoot, ".data")),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

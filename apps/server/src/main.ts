@@ -8,6 +8,7 @@ import { createApp } from "./app.ts";
 import { createVerifier } from "./auth.ts";
 import { loadOrCreateDevSecret } from "./dev-secret.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
+import { createMetrics } from "./http/metrics.ts";
 import { rateLimiting } from "./http/rate-limit.ts";
 
 let env: Env;
@@ -25,6 +26,8 @@ const logger = pino({
   // Defence in depth: no credential reaches the logs even if a header is logged by mistake.
   redact: ["req.headers.authorization", "req.headers.cookie", "*.password", "*.token"],
 });
+
+logger.info(`Starting (Node ${process.version}, ${env.NODE_ENV})`);
 
 async function resolveDatabase(): Promise<{ url: string; stop?: () => Promise<void> }> {
   if (env.DATABASE_URL) return { url: env.DATABASE_URL };
@@ -90,6 +93,7 @@ const app = createApp({
   corsOrigins: env.CORS_ORIGINS,
   requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
   isShuttingDown: () => shuttingDown,
+  metrics: createMetrics({ pool: handle.pool, token: env.METRICS_TOKEN }),
 });
 if (env.TRUST_PROXY) {
   const hops = Number(env.TRUST_PROXY);
