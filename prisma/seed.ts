@@ -1,7 +1,11 @@
 // Fills a database with demo users and tasks, idempotently: ids are derived from the seed's own
-// numbering, so running it again adds nothing. Usage: pnpm db:seed [--users N] [--tasks M]
+// numbering, so running it again adds nothing. Prints tokens for the first few users.
+// Usage: pnpm db:seed [--users N] [--tasks M]   (DIRECT_URL / DATABASE_URL pick the database)
 import { createHash } from "node:crypto";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { readDevSecret } from "../apps/server/src/dev-secret.ts";
+import { signHs256Token } from "../packages/api/src/auth/verifier.ts";
 import { createDb } from "../packages/db/src/client.ts";
 
 const { values } = parseArgs({
@@ -24,9 +28,28 @@ function seedUuid(key: string): string {
 const TITLES = ["Buy groceries", "Write report", "Call the bank", "Book flights", "Fix the bike"];
 const PRIORITIES = ["low", "medium", "high"] as const;
 const DAY = 86_400_000;
+const ROWS_PER_INSERT = 5_000;
 
+function tasksOf(userId: string) {
+  return Array.from({ length: tasksPerUser }, (_, i) => {
+    const completed = i % 3 === 0;
+    return {
+      id: seedUuid(`${userId}:${i}`),
+      userId,
+      title: `${TITLES[i % TITLES.length]} #${i + 1}`,
+      description: i % 2 === 0 ? "Seeded task" : null,
+      priority: PRIORITIES[i % PRIORITIES.length],
+      completed,
+      completedAt: completed ? new Date(Date.now() - i * DAY) : null,
+      dueAt: i % 4 === 0 ? null : new Date(Date.now() + ((i % 14) - 7) * DAY),
+    };
+  });
+}
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
 const url =
   process.env.DIRECT_URL || process.env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/todo";
+const started = Date.now();
 const { db, close } = createDb({ url });
 try {
   const userIds = Array.from(
@@ -35,24 +58,36 @@ try {
   );
   await db.user.createMany({ data: userIds.map((id) => ({ id })), skipDuplicates: true });
   let created = 0;
-  for (const userId of userIds) {
-    const data = Array.from({ length: tasksPerUser }, (_, i) => {
-      const completed = i % 3 === 0;
-      return {
-        id: seedUuid(`${userId}:${i}`),
-        userId,
-        title: `${TITLES[i % TITLES.length]} #${i + 1}`,
-        description: i % 2 === 0 ? "Seeded task" : null,
-        priority: PRIORITIES[i % PRIORITIES.length],
-        completed,
-        completedAt: completed ? new Date(Date.now() - i * DAY) : null,
-        dueAt: i % 4 === 0 ? null : new Date(Date.now() + ((i % 14) - 7) * DAY),
-      };
-    });
-    created += (await db.task.createMany({ data, skipDuplicates: true })).count;
+  let batch: ReturnType<typeof tasksOf> = [];
+  const flush = async () => {
+    created += (await db.task.createMany({ data: batch, skipDuplicates: true })).count;
+    batch = [];
+  };
+  for (const [index, userId] of userIds.entries()) {
+    batch.push(...tasksOf(userId));
+    if (batch.length >= ROWS_PER_INSERT) await flush();
+    if ((index + 1) % 100 === 0 || index + 1 === users) {
+      log(`  ${index + 1}/${users} users`);
+    }
   }
-  console.error(`Seeded ${users} users; ${created} new tasks (existing ones were kept).`);
-  console.error(`A token for the first one: pnpm token ${userIds[0]}`);
+  if (batch.length > 0) await flush();
+  log(
+    `Seeded ${users} users × ${tasksPerUser} tasks: ${created} new (existing ones kept) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+
+  const secret =
+    process.env.BETTER_AUTH_SECRET ??
+    (await readDevSecret(process.env.DATA_DIR ?? join(import.meta.dirname, "../.data")));
+  if (process.env.NODE_ENV === "production" || !secret) {
+    log(`Tokens: pnpm token ${userIds[0]}  (needs BETTER_AUTH_SECRET or a started dev server)`);
+  } else {
+    log("Tokens (HS256, 1 hour):");
+    for (const userId of userIds.slice(0, 3)) {
+      process.stdout.write(
+        `${userId} ${signHs256Token({ secret, userId, expiresInSeconds: 3600 })}\n`,
+      );
+    }
+  }
 } finally {
   await close();
 }

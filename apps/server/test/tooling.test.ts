@@ -1,0 +1,91 @@
+// The database chores as the README gives them: `pnpm db:seed` and `pnpm db:studio`.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import net from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { createHs256Verifier } from "@todo/api/auth";
+import { createTestDatabase, type TestDatabase } from "@todo/db/test-database";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_SECRET } from "./harness.ts";
+
+const repoRoot = join(import.meta.dirname, "../../..");
+let database: TestDatabase;
+let studio: ChildProcess | undefined;
+beforeAll(async () => {
+  database = await createTestDatabase({ prefix: "todo_test_tooling", migrate: true });
+});
+afterAll(async () => {
+  if (studio?.pid && studio.exitCode === null) process.kill(-studio.pid, "SIGKILL");
+  await database.drop();
+});
+
+function env(extra: Record<string, string> = {}) {
+  const { DATABASE_URL: _d, DIRECT_URL: _u, BETTER_AUTH_SECRET: _s, ...rest } = process.env;
+  return { ...rest, DATABASE_URL: database.url, ...extra };
+}
+
+async function count(sql: string) {
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    return Number((await client.query(sql)).rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+describe("pnpm db:seed", () => {
+  it("fills the database idempotently and prints working tokens", async () => {
+    const run = () =>
+      promisify(execFile)("pnpm", ["-s", "db:seed", "--users", "7", "--tasks", "6"], {
+        cwd: repoRoot,
+        env: env({ BETTER_AUTH_SECRET: TEST_SECRET }),
+      });
+    const first = await run();
+    expect(first.stderr).toContain("42 new");
+    const second = await run();
+    expect(second.stderr).toContain("0 new");
+    expect(await count("SELECT count(*) AS n FROM users WHERE id LIKE 'seed-user-%'")).toBe(7);
+    expect(await count("SELECT count(*) AS n FROM tasks")).toBe(42);
+
+    const lines = first.stdout.trim().split("\n");
+    expect(lines).toHaveLength(3);
+    const verifier = createHs256Verifier({ secret: TEST_SECRET, clockSkewSeconds: 0 });
+    for (const line of lines) {
+      const [userId, token] = line.split(" ");
+      expect(await verifier.verify(token as string)).toEqual({ userId });
+    }
+  });
+});
+
+describe("pnpm db:studio", () => {
+  it("opens Prisma Studio on the configured database", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    studio = spawn("pnpm", ["db:studio", "--port", String(port), "--browser", "none"], {
+      cwd: repoRoot,
+      env: env(),
+      detached: true,
+    });
+    let output = "";
+    studio.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    studio.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    let page: Response | undefined;
+    for (let i = 0; i < 60 && !page?.ok; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      page = await fetch(`http://localhost:${port}/`).catch(() => undefined);
+    }
+    expect(page?.status, output).toBe(200);
+    expect(await page?.text()).toMatch(/<html/i);
+    expect(output).toContain(`http://localhost:${port}`);
+  });
+});
