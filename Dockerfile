@@ -15,6 +15,8 @@ COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
 COPY apps/server/package.json apps/server/
 COPY packages/api/package.json packages/api/
 COPY packages/db/package.json packages/db/
+COPY packages/client/package.json packages/client/
+COPY examples/consumer/package.json examples/consumer/
 RUN pnpm install --frozen-lockfile --ignore-scripts
 
 FROM deps AS build

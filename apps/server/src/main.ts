@@ -37,6 +37,7 @@ async function resolveDatabase(): Promise<{ url: string; stop?: () => Promise<vo
   const started = Date.now();
   const embedded = await startEmbeddedPostgres(env.DATA_DIR);
   logger.info(`No DATABASE_URL: using the embedded PostgreSQL in ${embedded.dataPath}`);
+  logger.info(`Embedded PostgreSQL reachable while the server runs at ${embedded.url}`);
   await deployMigrations(embedded.url);
   logger.info(`Embedded database ready and migrated in ${Date.now() - started} ms`);
   return { url: embedded.url, stop: embedded.stop };

@@ -9,7 +9,12 @@ export async function withTrpc() {
   const api = createClient({ url, getToken });
   const task = await api.task.create.mutate({ title: "Buy milk", priority: "high" });
   const done = await api.task.setCompleted.mutate({ id: task.id, completed: true });
-  const page = await api.task.list.query({ status: "open", sort: "dueAt", order: "asc", limit: 10 });
+  const page = await api.task.list.query({
+    status: "open",
+    sort: "dueAt",
+    order: "asc",
+    limit: 10,
+  });
   const titles: string[] = page.items.map((t) => t.title);
   const next: string | null = page.nextCursor;
   const stats: { total: number; overdue: number } = await api.task.stats.query();
