@@ -1,5 +1,9 @@
 // @todo/client against the real server: the tRPC client and the REST client generated from the
 // OpenAPI document, both over a real socket.
+import { execFile } from "node:child_process";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { createClient } from "@todo/client";
 import { createRestClient } from "@todo/client/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -53,5 +57,14 @@ describe("@todo/client", () => {
   it("has REST types generated from the current OpenAPI document", async () => {
     // Fails after a schema change until `pnpm client:generate` is run and committed.
     expect(await clientTypesAreCurrent()).toBe(true);
+  });
+
+  it("types a separate consumer project: its right calls compile, its wrong calls do not", async () => {
+    // examples/consumer/src/wrong-calls.ts marks each wrong call @ts-expect-error: the project
+    // compiles only if every one of them is still an error.
+    const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+    const project = join(import.meta.dirname, "../../../examples/consumer/tsconfig.json");
+    const run = promisify(execFile)(process.execPath, [tsc, "--noEmit", "-p", project]);
+    await expect(run).resolves.toMatchObject({ stdout: "" });
   });
 });
