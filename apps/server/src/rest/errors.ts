@@ -12,24 +12,8 @@ import type { Logger } from "pino";
 import { ZodError, z } from "zod";
 import { requestIdOf, sendError } from "./envelope.ts";
 
-/** body-parser's errors carry a `type`; these are the client's mistakes, not ours. */
-const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
-  "entity.parse.failed": { status: 400, code: "BAD_REQUEST", message: "Malformed JSON body" },
-  "entity.too.large": { status: 413, code: "PAYLOAD_TOO_LARGE", message: "Request body too large" },
-  "encoding.unsupported": {
-    status: 415,
-    code: "UNSUPPORTED_MEDIA_TYPE",
-    message: "Unsupported content encoding",
-  },
-  "charset.unsupported": {
-    status: 415,
-    code: "UNSUPPORTED_MEDIA_TYPE",
-    message: "Unsupported charset: send UTF-8 JSON",
-  },
-  "request.aborted": { status: 400, code: "BAD_REQUEST", message: "Request aborted" },
-  "request.size.invalid": { status: 400, code: "BAD_REQUEST", message: "Request size mismatch" },
-};
-
+// Express and body-parser mark the client's mistakes with a 4xx `status` (and body-parser with a
+// `type`): the status stands, their internal messages do not.
 const CODE_BY_STATUS: Record<number, string> = {
   400: "BAD_REQUEST",
   404: "NOT_FOUND",
@@ -37,22 +21,24 @@ const CODE_BY_STATUS: Record<number, string> = {
   413: "PAYLOAD_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE",
 };
+const MESSAGE_BY_TYPE: Record<string, string> = {
+  "entity.parse.failed": "Malformed JSON body",
+  "entity.too.large": "Request body too large",
+  "encoding.unsupported": "Unsupported content encoding",
+  "charset.unsupported": "Unsupported charset: send UTF-8 JSON",
+  "request.aborted": "Request aborted",
+  "request.size.invalid": "Request size mismatch",
+};
 
 /** The REST error middleware: one envelope for every failure, nothing internal in it. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
-    const bodyError = typeof err?.type === "string" ? BODY_ERRORS[err.type] : undefined;
-    if (bodyError) {
-      sendError(res, bodyError.status, { code: bodyError.code, message: bodyError.message });
-      return;
-    }
-    // Express's own 4xx errors (a path parameter that is not valid percent-encoding, …): the
-    // status stands, the internal message does not.
     const status = typeof err?.status === "number" ? err.status : undefined;
     if (status !== undefined && status >= 400 && status < 500 && !(err instanceof TRPCError)) {
+      const fallback = status === 404 ? "Route not found" : "Bad request";
       sendError(res, status, {
         code: CODE_BY_STATUS[status] ?? "BAD_REQUEST",
-        message: status === 404 ? "Route not found" : "Bad request",
+        message: (typeof err.type === "string" && MESSAGE_BY_TYPE[err.type]) || fallback,
       });
       return;
     }
