@@ -1,0 +1,53 @@
+// Baseline B0: plain node:http + pg with named prepared statements, no framework, no auth. The
+// floor the product is measured against. Env: DATABASE_URL, PORT (0: any).
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import pg from "pg";
+import { CREATE, LIST, TOGGLE, toTask } from "./baseline-sql.ts";
+
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+const TASKS = /^\/api\/([^/]+)\/tasks(?:\/([^/]+)\/complete)?(?:\?.*)?$/;
+
+function send(res: ServerResponse, status: number, data: unknown) {
+  const body = JSON.stringify({ data, meta: { requestId: randomUUID() } });
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+async function readJson(req: IncomingMessage): Promise<{ title?: string }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString() || "{}");
+}
+
+const server = createServer(async (req, res) => {
+  const match = TASKS.exec(req.url ?? "");
+  const userId = match?.[1];
+  if (!userId) return send(res, 404, null);
+  try {
+    if (req.method === "GET" && !match[2]) {
+      const { rows } = await pool.query({ ...LIST, values: [userId] });
+      return send(res, 200, rows.slice(0, 20).map(toTask));
+    }
+    if (req.method === "POST" && !match[2]) {
+      const { title } = await readJson(req);
+      const { rows } = await pool.query({ ...CREATE, values: [userId, title ?? "untitled"] });
+      return send(res, 201, toTask(rows[0]));
+    }
+    if (req.method === "PATCH" && match[2]) {
+      const { rows } = await pool.query({ ...TOGGLE, values: [match[2], userId] });
+      return rows[0] ? send(res, 200, toTask(rows[0])) : send(res, 404, null);
+    }
+    send(res, 404, null);
+  } catch {
+    send(res, 500, null);
+  }
+});
+server.keepAliveTimeout = 65_000;
+server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
+  process.stdout.write(`Listening on http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
+});

@@ -1,0 +1,110 @@
+// The benchmark's data: N users × M tasks in a database of its own, filled by PostgreSQL itself
+// (generate_series), created once and reused while the migrations are unchanged.
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { deployMigrations } from "@todo/db/migrate";
+import { adminUrl } from "@todo/db/test-database";
+import pg from "pg";
+
+const migrationsDir = join(import.meta.dirname, "../../../prisma/migrations");
+
+export type Dataset = {
+  url: string;
+  name: string;
+  users: number;
+  tasksPerUser: number;
+  drop: () => Promise<void>;
+};
+
+export const userIdOf = (n: number) => `bench-user-${String(n).padStart(6, "0")}`;
+
+/** The id PostgreSQL gave the i-th task of a user: md5(user || ':' || i) as a UUID. */
+export function taskIdOf(userId: string, i: number): string {
+  const h = createHash("md5").update(`${userId}:${i}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+function migrationsHash(): string {
+  const hash = createHash("sha256");
+  for (const entry of readdirSync(migrationsDir, { recursive: true }).map(String).sort()) {
+    if (entry.endsWith(".sql")) hash.update(entry).update(readFileSync(join(migrationsDir, entry)));
+  }
+  return hash.digest("hex").slice(0, 10);
+}
+
+async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates (or reuses) the dataset; `log` hears about progress. */
+export async function ensureDataset(
+  users: number,
+  tasksPerUser: number,
+  log: (message: string) => void,
+): Promise<Dataset> {
+  const name = `todo_bench_${users}x${tasksPerUser}_${migrationsHash()}`;
+  const base = adminUrl();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  const drop = () =>
+    withClient(base, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+      () => {},
+    );
+  const exists = await withClient(base, async (c) => {
+    const { rowCount } = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    return rowCount === 1;
+  });
+  if (exists) {
+    const ready = await withClient(url, async (c) => {
+      const { rows } = await c.query("SELECT to_regclass('bench_ready') IS NOT NULL AS ready");
+      return rows[0]?.ready === true;
+    });
+    if (ready) {
+      log(`dataset ${name}: reused`);
+      return { url, name, users, tasksPerUser, drop };
+    }
+    await withClient(base, (c) => c.query(`DROP DATABASE "${name}" WITH (FORCE)`));
+  }
+  const started = Date.now();
+  log(`dataset ${name}: creating ${users} users × ${tasksPerUser} tasks`);
+  await withClient(base, (c) => c.query(`CREATE DATABASE "${name}"`));
+  await deployMigrations(url);
+  await withClient(url, async (c) => {
+    await c.query(
+      `INSERT INTO users (id) SELECT 'bench-user-' || lpad(n::text, 6, '0') FROM generate_series(1, $1) n`,
+      [users],
+    );
+    // In slices of users, so progress can be reported and no single statement runs for minutes.
+    const slice = Math.max(1, Math.floor(200_000 / Math.max(1, tasksPerUser)));
+    for (let first = 1; first <= users; first += slice) {
+      const last = Math.min(users, first + slice - 1);
+      await c.query(
+        `INSERT INTO tasks (id, user_id, title, description, completed, completed_at, priority,
+                            due_at, created_at, updated_at, version)
+         SELECT md5(uid || ':' || i)::uuid, uid, 'Task ' || i,
+                CASE WHEN i % 2 = 0 THEN 'Seeded task' END,
+                i % 3 = 0, CASE WHEN i % 3 = 0 THEN now() END,
+                (ARRAY['low', 'medium', 'high'])[1 + i % 3]::"Priority",
+                CASE WHEN i % 4 <> 0 THEN now() + (i % 14 - 7) * interval '1 day' END,
+                now() - i * interval '1 minute', now() - i * interval '1 minute', 1
+           FROM (SELECT 'bench-user-' || lpad(n::text, 6, '0') AS uid
+                   FROM generate_series($1::int, $2::int) n) us,
+                generate_series(1, $3::int) i`,
+        [first, last, tasksPerUser],
+      );
+      log(`  ${last}/${users} users`);
+    }
+    await c.query("VACUUM ANALYZE tasks");
+    await c.query("CREATE TABLE bench_ready (at timestamptz DEFAULT now())");
+  });
+  log(`dataset ${name}: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { url, name, users, tasksPerUser, drop };
+}

@@ -1,0 +1,31 @@
+// The benchmark's smoke variant, so it never rots: small data, one-second runs, every scenario on
+// every server. It checks that everything runs and answers, not how fast.
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { expect, it } from "vitest";
+import type { Row } from "../src/report.ts";
+
+it("runs every scenario against B0, B1 and the product (REST and tRPC) without errors", async () => {
+  const out = await mkdtemp(join(tmpdir(), "todo-bench-"));
+  try {
+    await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "src/run.ts", "--smoke", "--connections", "16", "--out", out],
+      { cwd: join(import.meta.dirname, ".."), maxBuffer: 10 * 1024 * 1024 },
+    );
+    const { runs } = JSON.parse(await readFile(join(out, "smoke.json"), "utf8")) as { runs: Row[] };
+    expect(runs).toHaveLength(5 * 4);
+    for (const run of runs) {
+      const what = `${run.scenario} ${run.target}`;
+      expect(run.requests, what).toBeGreaterThan(0);
+      expect(run.errors, what).toBe(0);
+      expect(run.serverErrors, what).toBe(0);
+    }
+    expect(await readFile(join(out, "smoke.md"), "utf8")).toContain("| target | measured | met |");
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
