@@ -19,11 +19,22 @@ export type Dataset = {
 
 export const userIdOf = (n: number) => `bench-user-${String(n).padStart(6, "0")}`;
 
-/** The id PostgreSQL gave the i-th task of a user: md5(user || ':' || i) as a UUID. */
+/**
+ * The id the dataset gave the i-th task of a user: md5(user || ':' || i) with the version (4) and
+ * variant (10xx) bits set, as the API accepts only RFC 9562 UUIDs. Mirrors TASK_ID_SQL.
+ */
 export function taskIdOf(userId: string, i: number): string {
   const h = createHash("md5").update(`${userId}:${i}`).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  const variant = ((Number.parseInt(h[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+const TASK_ID_SQL = `(substr(h, 1, 12) || '4' || substr(h, 14, 3)
+    || substr('89ab', 1 + (('x' || substr(h, 17, 1))::bit(4)::int & 3), 1)
+    || substr(h, 18, 15))::uuid`;
+
+/** Bumped whenever the generated data changes shape, so an old dataset is not reused. */
+const DATASET_VERSION = 2;
 
 function migrationsHash(): string {
   const hash = createHash("sha256");
@@ -49,7 +60,7 @@ export async function ensureDataset(
   tasksPerUser: number,
   log: (message: string) => void,
 ): Promise<Dataset> {
-  const name = `todo_bench_${users}x${tasksPerUser}_${migrationsHash()}`;
+  const name = `todo_bench_v${DATASET_VERSION}_${users}x${tasksPerUser}_${migrationsHash()}`;
   const base = adminUrl();
   const u = new URL(base);
   u.pathname = `/${name}`;
@@ -89,7 +100,7 @@ export async function ensureDataset(
       await c.query(
         `INSERT INTO tasks (id, user_id, title, description, completed, completed_at, priority,
                             due_at, created_at, updated_at, version)
-         SELECT md5(uid || ':' || i)::uuid, uid, 'Task ' || i,
+         SELECT ${TASK_ID_SQL}, uid, 'Task ' || i,
                 CASE WHEN i % 2 = 0 THEN 'Seeded task' END,
                 i % 3 = 0, CASE WHEN i % 3 = 0 THEN now() END,
                 (ARRAY['low', 'medium', 'high'])[1 + i % 3]::"Priority",
@@ -97,7 +108,8 @@ export async function ensureDataset(
                 now() - i * interval '1 minute', now() - i * interval '1 minute', 1
            FROM (SELECT 'bench-user-' || lpad(n::text, 6, '0') AS uid
                    FROM generate_series($1::int, $2::int) n) us,
-                generate_series(1, $3::int) i`,
+                generate_series(1, $3::int) i,
+                LATERAL (SELECT md5(uid || ':' || i) AS h) hashed`,
         [first, last, tasksPerUser],
       );
       log(`  ${last}/${users} users`);
