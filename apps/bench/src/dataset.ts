@@ -4,8 +4,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deployMigrations } from "@todo/db/migrate";
-import { adminUrl } from "@todo/db/test-database";
-import pg from "pg";
+import { adminUrl, withClient } from "@todo/db/test-database";
 
 const migrationsDir = join(import.meta.dirname, "../../../prisma/migrations");
 
@@ -42,16 +41,6 @@ function migrationsHash(): string {
     if (entry.endsWith(".sql")) hash.update(entry).update(readFileSync(join(migrationsDir, entry)));
   }
   return hash.digest("hex").slice(0, 10);
-}
-
-async function withClient<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Creates (or reuses) the dataset; `log` hears about progress. */

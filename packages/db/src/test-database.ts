@@ -11,7 +11,11 @@ export function adminUrl(env: NodeJS.ProcessEnv = process.env): string {
 
 export type TestDatabase = { url: string; name: string; drop: () => Promise<void> };
 
-async function admin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `work` on one short-lived connection to `url`. */
+export async function withClient<T>(
+  url: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -28,12 +32,14 @@ export async function createTestDatabase(options: {
 }): Promise<TestDatabase> {
   const base = adminUrl();
   const name = `${options.prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  await admin(base, (c) => c.query(`CREATE DATABASE "${name}"`));
+  await withClient(base, (c) => c.query(`CREATE DATABASE "${name}"`));
   const u = new URL(base);
   u.pathname = `/${name}`;
   const url = u.toString();
   const drop = () =>
-    admin(base, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {});
+    withClient(base, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
+      () => {},
+    );
   if (options.migrate) {
     try {
       await deployMigrations(url);
