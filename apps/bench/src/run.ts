@@ -22,6 +22,8 @@ const { values } = parseArgs({
     duration: { type: "string" },
     reps: { type: "string" },
     connections: { type: "string", default: "64" },
+    /** Comma-separated subset, e.g. S1,S3 (default: all). */
+    scenarios: { type: "string" },
     out: { type: "string", default: join(import.meta.dirname, "../results") },
   },
 });
@@ -32,7 +34,10 @@ const durationSeconds = Number(values.duration ?? (smoke ? 1 : 8));
 const reps = Number(values.reps ?? (smoke ? 1 : 3));
 const connections = Number(values.connections);
 const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
-const SCENARIOS: Scenario[] = ["S1", "S2", "S3", "S4", "S5"];
+const ALL_SCENARIOS: Scenario[] = ["S1", "S2", "S3", "S4", "S5"];
+const SCENARIOS = values.scenarios
+  ? ALL_SCENARIOS.filter((s) => (values.scenarios as string).split(",").includes(s))
+  : ALL_SCENARIOS;
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 // Server on core 0, generator on core 1, where the machine has two.
@@ -170,7 +175,7 @@ try {
     smoke,
   };
   await mkdir(values.out as string, { recursive: true });
-  const name = smoke ? "smoke" : "latest";
+  const name = smoke ? "smoke" : values.scenarios ? `latest-${SCENARIOS.join("-")}` : "latest";
   await writeFile(
     join(values.out as string, `${name}.json`),
     JSON.stringify({ meta, runs }, null, 2),

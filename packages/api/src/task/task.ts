@@ -218,19 +218,35 @@ export async function setTaskCompleted({
   });
 }
 
+/**
+ * One statement: flips the flag, stamps or clears completedAt and bumps the version. Concurrent
+ * toggles of one task queue on its row lock, so none is lost and none needs the read-and-retry of
+ * mutateTask (which, under contention, could give up with CONFLICT).
+ */
 export async function toggleTask({
   db,
   userId,
   taskId,
   version,
-}: Scope & { taskId: string; version?: number }) {
-  return mutateTask({
-    db,
-    userId,
-    taskId,
-    expectedVersion: version,
-    change: (current) => completion(current, !current.completed),
-  });
+}: Scope & { taskId: string; version?: number }): Promise<TaskDto> {
+  const expected = version ?? null;
+  const rows = await db.$queryRaw<TaskRow[]>`
+    UPDATE tasks
+       SET completed = NOT completed,
+           completed_at = CASE WHEN completed THEN NULL ELSE now() END,
+           version = version + 1,
+           updated_at = now()
+     WHERE id = ${taskId}::uuid AND user_id = ${userId}
+       AND (${expected}::int IS NULL OR version = ${expected}::int)
+    RETURNING id::text AS "id", title, description, completed, completed_at AS "completedAt",
+              priority::text AS "priority", due_at AS "dueAt", created_at AS "createdAt",
+              updated_at AS "updatedAt", version`;
+  const row = rows[0];
+  if (row) return toTaskDto(row);
+  if (version !== undefined && (await db.task.count({ where: { id: taskId, userId } })) > 0) {
+    throw staleVersion();
+  }
+  throw taskNotFound();
 }
 
 export async function deleteTask({
