@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deployMigrations } from "@todo/db/migrate";
-import { adminUrl, withClient } from "@todo/db/test-database";
+import { adminUrl, databaseOnAdminServer, withClient } from "@todo/db/test-database";
 
 const migrationsDir = join(import.meta.dirname, "../../../prisma/migrations");
 
@@ -51,13 +51,7 @@ export async function ensureDataset(
 ): Promise<Dataset> {
   const name = `todo_bench_v${DATASET_VERSION}_${users}x${tasksPerUser}_${migrationsHash()}`;
   const base = adminUrl();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  const drop = () =>
-    withClient(base, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
-      () => {},
-    );
+  const { url, drop } = databaseOnAdminServer(name);
   const exists = await withClient(base, async (c) => {
     const { rowCount } = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
     return rowCount === 1;
@@ -71,7 +65,7 @@ export async function ensureDataset(
       log(`dataset ${name}: reused`);
       return { url, name, users, tasksPerUser, drop };
     }
-    await withClient(base, (c) => c.query(`DROP DATABASE "${name}" WITH (FORCE)`));
+    await drop();
   }
   const started = Date.now();
   log(`dataset ${name}: creating ${users} users × ${tasksPerUser} tasks`);

@@ -25,21 +25,25 @@ export async function withClient<T>(
   }
 }
 
+/** The URL of database `name` on the admin server, and a way to drop it (if it exists). */
+export function databaseOnAdminServer(name: string): { url: string; drop: () => Promise<void> } {
+  const base = adminUrl();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  const drop = async () => {
+    await withClient(base, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  };
+  return { url: u.toString(), drop };
+}
+
 /** Creates an empty database with a unique name; `migrate: true` applies all migrations. */
 export async function createTestDatabase(options: {
   prefix: string;
   migrate: boolean;
 }): Promise<TestDatabase> {
-  const base = adminUrl();
   const name = `${options.prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  await withClient(base, (c) => c.query(`CREATE DATABASE "${name}"`));
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  const url = u.toString();
-  const drop = () =>
-    withClient(base, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
-      () => {},
-    );
+  await withClient(adminUrl(), (c) => c.query(`CREATE DATABASE "${name}"`));
+  const { url, drop } = databaseOnAdminServer(name);
   if (options.migrate) {
     try {
       await deployMigrations(url);
