@@ -1,6 +1,7 @@
 // The database chores as the README gives them: `pnpm db:seed` and `pnpm db:studio`.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import net from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createHs256Verifier } from "@todo/api/auth";
@@ -56,6 +57,38 @@ describe("pnpm db:seed", () => {
       const [userId, token] = line.split(" ");
       expect(await verifier.verify(token as string)).toEqual({ userId });
     }
+  });
+});
+
+describe("pnpm token", () => {
+  const token = (extra: Record<string, string>) =>
+    promisify(execFile)("pnpm", ["-s", "token", "someone"], {
+      cwd: repoRoot,
+      env: env(extra),
+    }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+
+  it("signs a token the HS256 verifier accepts", async () => {
+    const result = await token({ BETTER_AUTH_SECRET: TEST_SECRET });
+    expect(result.code).toBe(0);
+    const verifier = createHs256Verifier({ secret: TEST_SECRET, clockSkewSeconds: 0 });
+    expect(await verifier.verify(result.stdout.trim())).toEqual({ userId: "someone" });
+  });
+
+  it("refuses in production, and without a secret", async () => {
+    const production = await token({
+      NODE_ENV: "production",
+      BETTER_AUTH_SECRET: TEST_SECRET,
+      DATABASE_URL: database.url,
+    });
+    expect(production.code).toBe(1);
+    expect(production.stderr).toContain("Refusing to mint tokens in production");
+    const noSecret = await token({ DATA_DIR: join(tmpdir(), `todo-empty-${crypto.randomUUID()}`) });
+    expect(noSecret.code).toBe(1);
+    expect(noSecret.stderr).toContain("No secret");
+    expect(noSecret.stdout).toBe("");
   });
 });
 
