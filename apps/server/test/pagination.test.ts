@@ -1,6 +1,9 @@
 // Keyset pagination: every one of the caller's tasks exactly once, in order, whatever the sort,
 // also while tasks are being inserted.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listStatements } from "@todo/api/task/list-query";
+import { TASK_SORT_FIELDS, zTaskListInput } from "@todo/api/task/schemas";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { newUser, startServer, type TestServer, type TestUser, trpcClient } from "./harness.ts";
 
 let server: TestServer;
@@ -122,5 +125,48 @@ describe("task.list pagination", () => {
     // Bob replays Alice's cursor: he sees only his own tasks.
     const bobPage = await trpcClient(server, bob.auth).task.list.query({ limit: 10, cursor });
     for (const task of bobPage.items) expect(bobIds).toContain(task.id);
+  });
+});
+
+describe("list query plans", () => {
+  // With sequential scans and sorts priced out, the planner still sorts when no index gives the
+  // order asked for (as when ORDER BY named the id's text form): every page must be read in index
+  // order, and the cursor must be an index condition, not a filter.
+  it("reads every sort and order, first page and after a cursor, as index range scans", async () => {
+    const user = newUser();
+    await seed(user, 8);
+    const client = new pg.Client({ connectionString: inject("databaseUrl") });
+    await client.connect();
+    try {
+      await client.query("SET enable_seqscan = off; SET enable_sort = off; SET enable_bitmapscan = off");
+      const cursorValue = {
+        createdAt: new Date().toISOString(),
+        updatedAt: new Date().toISOString(),
+        dueAt: new Date().toISOString(),
+        priority: "medium",
+        title: "bravo",
+      };
+      for (const sort of TASK_SORT_FIELDS) {
+        for (const order of ["asc", "desc"] as const) {
+          const input = zTaskListInput.parse({ sort, order });
+          const cursor = { sort, order, value: cursorValue[sort], id: crypto.randomUUID() };
+          for (const after of [undefined, cursor]) {
+            for (const statement of listStatements(user.id, input, after)) {
+              const { text, values } = statement(21);
+              const { rows } = await client.query({ text: `EXPLAIN ${text}`, values });
+              const plan = rows.map((r: Record<string, string>) => r["QUERY PLAN"]).join("\n");
+              const what = `${sort} ${order}${after ? " after a cursor" : ""}:\n${plan}`;
+              expect(plan, what).not.toMatch(/Sort/);
+              expect(plan, what).toMatch(/Index Scan/);
+              if (after && !text.includes("due_at IS NULL")) {
+                expect(plan, what).toMatch(/Index Cond: .*ROW\(/);
+              }
+            }
+          }
+        }
+      }
+    } finally {
+      await client.end();
+    }
   });
 });

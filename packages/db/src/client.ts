@@ -5,7 +5,17 @@ import { PrismaClient } from "./generated/prisma/client.ts";
 export { Prisma, type Task, type User } from "./generated/prisma/client.ts";
 export { Priority } from "./generated/prisma/enums.ts";
 
-export type Db = PrismaClient;
+/**
+ * The Prisma client, with the pg pool it runs on: a hot path that needs less than Prisma's per-query
+ * work (the task list) sends named prepared statements through the same pool.
+ */
+export class Db extends PrismaClient {
+  readonly pool: pg.Pool;
+  constructor(pool: pg.Pool) {
+    super({ adapter: new PrismaPg(pool) });
+    this.pool = pool;
+  }
+}
 
 export type DbOptions = {
   url: string;
@@ -36,7 +46,7 @@ export function createDb(options: DbOptions): DbHandle {
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
-  const db = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const db = new Db(pool);
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= db.$disconnect().then(() => pool.end());

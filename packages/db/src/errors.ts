@@ -37,5 +37,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
   if (code && UNAVAILABLE_SOCKET_CODES.has(code)) return true;
+  // pg's own DatabaseError (queries sent through the pool, not through Prisma).
+  if (code && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith("08"))) return true;
   return UNAVAILABLE_MESSAGES.some((m) => error.message.includes(m));
 }

@@ -1,8 +1,8 @@
 import { type Db, Prisma } from "@todo/db/client";
 import { AppError, taskNotFound } from "../errors.ts";
-import { recreateUser } from "../user/user.ts";
+import { ensureUser, recreateUser } from "../user/user.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { planSegments } from "./keyset.ts";
+import { listStatements } from "./list-query.ts";
 import {
   TASK_DEFAULTS,
   type TaskCreate,
@@ -49,61 +49,33 @@ export function toTaskDto(row: TaskRow): TaskDto {
 const isPrismaError = (error: unknown, code: string) =>
   error instanceof Prisma.PrismaClientKnownRequestError && error.code === code;
 
-// LIKE treats % and _ as wildcards and \ as the escape; a search is for the literal text.
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-function cursorValue(row: TaskRow, sort: TaskListInput["sort"]): string | null {
-  const value = row[sort];
-  return value instanceof Date ? value.toISOString() : value;
-}
-
 /** One page of the caller's tasks, filtered and sorted, with the cursor of the next page. */
 export async function listTasks({
   db,
   userId,
   input,
 }: Scope & { input: TaskListInput }): Promise<TaskPage> {
-  const and: Prisma.TaskWhereInput[] = [{ userId }];
-  if (input.status !== "all") and.push({ completed: input.status === "completed" });
-  if (input.priority) and.push({ priority: input.priority });
-  if (input.dueBefore) and.push({ dueAt: { lt: input.dueBefore } });
-  if (input.dueAfter) and.push({ dueAt: { gte: input.dueAfter } });
-  if (input.q) {
-    const contains = escapeLike(input.q);
-    and.push({
-      OR: [
-        { title: { contains, mode: "insensitive" } },
-        { description: { contains, mode: "insensitive" } },
-      ],
-    });
-  }
   const cursor = input.cursor ? decodeCursor(input.cursor, input.sort, input.order) : undefined;
-
   // limit + 1 rows: the extra one says whether there is a next page.
-  const rows: TaskRow[] = [];
-  for (const segment of planSegments(input.sort, input.order, cursor)) {
+  const rows: TaskDto[] = [];
+  for (const statement of listStatements(userId, input, cursor)) {
     const take = input.limit + 1 - rows.length;
     if (take <= 0) break;
-    const found = await db.task.findMany({
-      where: { AND: [...and, segment.where] },
-      orderBy: segment.orderBy,
-      take,
-      select: taskSelect,
-    });
+    const { rows: found } = await db.pool.query<TaskDto>(statement(take));
     rows.push(...found);
   }
-  const page = rows.slice(0, input.limit);
-  const last = page.at(-1);
+  const items = rows.slice(0, input.limit);
+  const last = items.at(-1);
   const nextCursor =
     rows.length > input.limit && last
       ? encodeCursor({
           sort: input.sort,
           order: input.order,
-          value: cursorValue(last, input.sort),
+          value: last[input.sort],
           id: last.id,
         })
       : null;
-  return { items: page.map(toTaskDto), nextCursor };
+  return { items, nextCursor };
 }
 
 export async function getTask({ db, userId, taskId }: Scope & { taskId: string }) {
@@ -126,6 +98,8 @@ export async function createTask({
     completed: input.completed ?? TASK_DEFAULTS.completed,
     completedAt: input.completed ? new Date() : null,
   } satisfies Prisma.TaskUncheckedCreateInput;
+  // The subject's first write creates its users row (once per process; later a cache hit).
+  await ensureUser({ db, userId });
   try {
     return toTaskDto(await db.task.create({ data, select: taskSelect }));
   } catch (error) {

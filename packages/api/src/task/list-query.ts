@@ -1,0 +1,131 @@
+import type { Cursor } from "./cursor.ts";
+import type { TaskListInput, TaskSort } from "./schemas.ts";
+
+/**
+ * The task list as SQL, sent through pg as a named prepared statement: the list is the hottest
+ * query of the product, and here PostgreSQL plans each shape once per connection and returns rows
+ * already shaped as the API's Task (ISO 8601 dates in UTC), with no ORM work in between.
+ *
+ * Every statement starts with `user_id = $1`: the caller's id is the first parameter of every
+ * shape, and nothing in the input can change that.
+ *
+ * A page is one or two index range scans on the (user_id, <sort>, id) indexes, O(log n + page)
+ * however deep the page: after a cursor, the row comparison `(key, id) > (v, c)` is an index
+ * condition. Due dates are split into dated and undated rows (undated last in both orders).
+ */
+
+export type ListStatement = { name: string; text: string; values: unknown[] };
+
+const COLUMN: Record<TaskSort, string> = {
+  createdAt: "created_at",
+  updatedAt: "updated_at",
+  dueAt: "due_at",
+  priority: "priority",
+  title: "title",
+};
+
+// Date.prototype.toISOString's format, computed by PostgreSQL.
+const iso = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+// ORDER BY names columns as tasks.<column>: a bare name would mean the output column of that name
+// (id as text, priority as text), sorted as text instead of by the index.
+const SELECT = `SELECT id::text AS "id", title, description, completed,
+       ${iso("completed_at")} AS "completedAt", priority::text AS "priority",
+       ${iso("due_at")} AS "dueAt", ${iso("created_at")} AS "createdAt",
+       ${iso("updated_at")} AS "updatedAt", version
+  FROM tasks`;
+
+/** Each cursor sort value's SQL type, for the row comparison's parameter. */
+const CAST: Record<TaskSort, string> = {
+  createdAt: "timestamptz",
+  updatedAt: "timestamptz",
+  dueAt: "timestamptz",
+  priority: '"Priority"',
+  title: "text",
+};
+
+// LIKE treats % and _ as wildcards and \ as the escape; a search is for the literal text.
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** The filters as SQL conditions; every shape's first parameter is the user id. */
+function filters(userId: string, input: TaskListInput, params: Params): string[] {
+  const where = [`user_id = ${params.add(userId)}`];
+  if (input.status !== "all")
+    where.push(input.status === "completed" ? "completed" : "NOT completed");
+  if (input.priority) where.push(`priority = ${params.add(input.priority)}::"Priority"`);
+  if (input.dueBefore) where.push(`due_at < ${params.add(input.dueBefore)}`);
+  if (input.dueAfter) where.push(`due_at >= ${params.add(input.dueAfter)}`);
+  if (input.q) {
+    const pattern = params.add(`%${escapeLike(input.q)}%`);
+    where.push(`(title ILIKE ${pattern} OR description ILIKE ${pattern})`);
+  }
+  return where;
+}
+
+// Statement names by text: a shape is prepared once per pooled connection and then only bound.
+const names = new Map<string, string>();
+function nameOf(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `task_list_${names.size + 1}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
+function statement(text: string, params: Params): ListStatement {
+  return { name: nameOf(text), text, values: params.values };
+}
+
+/**
+ * The statements that read one page, each given how many rows it may still add (they are read in
+ * turn until the page is full): one, or two for the due-date sort (dated rows, then undated ones).
+ */
+export function listStatements(
+  userId: string,
+  input: TaskListInput,
+  cursor: Cursor | undefined,
+): Array<(take: number) => ListStatement> {
+  const dir = input.order === "asc" ? "ASC" : "DESC";
+  const cmp = input.order === "asc" ? ">" : "<";
+  const key = COLUMN[input.sort];
+
+  const undated = (after: string | undefined) => (take: number) => {
+    const params = new Params();
+    const where = [...filters(userId, input, params), "due_at IS NULL"];
+    if (after !== undefined) where.push(`id ${cmp} ${params.add(after)}::uuid`);
+    // Ordering undated rows by the (all null) due date too lets PostgreSQL read them in index
+    // order instead of sorting them.
+    const order = `ORDER BY tasks.due_at ${dir}, tasks.id ${dir}`;
+    return statement(
+      `${SELECT}\n WHERE ${where.join(" AND ")}\n ${order}\n LIMIT ${params.add(take)}`,
+      params,
+    );
+  };
+  if (input.sort === "dueAt" && cursor && cursor.value === null) return [undated(cursor.id)];
+
+  const keyed = (take: number) => {
+    const params = new Params();
+    const where = filters(userId, input, params);
+    if (input.sort === "dueAt") where.push("due_at IS NOT NULL");
+    if (cursor) {
+      const value = `${params.add(cursor.value)}::${CAST[input.sort]}`;
+      where.push(`(${key}, id) ${cmp} (${value}, ${params.add(cursor.id)}::uuid)`);
+    }
+    const order = `ORDER BY tasks.${key} ${dir}, tasks.id ${dir}`;
+    return statement(
+      `${SELECT}\n WHERE ${where.join(" AND ")}\n ${order}\n LIMIT ${params.add(take)}`,
+      params,
+    );
+  };
+  return input.sort === "dueAt" ? [keyed, undated(undefined)] : [keyed];
+}
