@@ -127,14 +127,19 @@ describe("tRPC API", () => {
     expect((await api.me.query()).id).toBe(user.id);
   });
 
-  it("creates a subject's users row on its first request, even a read", async () => {
+  it("creates a subject's users row on its first write; reads never write", async () => {
     const user = newUser();
-    await trpcClient(server, user.auth).task.list.query();
+    const api = trpcClient(server, user.auth);
     const client = new pg.Client({ connectionString: inject("databaseUrl") });
     await client.connect();
+    const usersRows = async () =>
+      (await client.query("SELECT id FROM users WHERE id = $1", [user.id])).rows;
     try {
-      const { rows } = await client.query("SELECT id FROM users WHERE id = $1", [user.id]);
-      expect(rows).toEqual([{ id: user.id }]);
+      expect((await api.task.list.query()).items).toEqual([]);
+      expect(await api.task.stats.query()).toMatchObject({ total: 0 });
+      expect(await usersRows()).toEqual([]);
+      await api.task.create.mutate({ title: "first" });
+      expect(await usersRows()).toEqual([{ id: user.id }]);
     } finally {
       await client.end();
     }

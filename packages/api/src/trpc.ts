@@ -4,7 +4,6 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { MISSING_TOKEN_MESSAGE } from "./auth/verifier.ts";
 import { AppError } from "./errors.ts";
-import { ensureUser } from "./user/user.ts";
 
 export type AuthUser = { id: string };
 
@@ -83,7 +82,5 @@ export const publicProcedure = t.procedure.use(appErrors);
 /** Requires a verified token; `ctx.user` is non-null from here on. */
 export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.user) throw ctx.authError ?? new AppError("UNAUTHORIZED", MISSING_TOKEN_MESSAGE);
-  // A subject's first request (per process) creates its users row; later ones hit a cache.
-  await ensureUser({ db: ctx.db, userId: ctx.user.id });
   return next({ ctx: { ...ctx, user: ctx.user } });
 });

@@ -28,7 +28,7 @@ export async function recreateUser({ db, userId }: { db: Db; userId: string }): 
   await ensureUser({ db, userId });
 }
 
-/** The caller's own account (protectedProcedure has made sure it exists). */
+/** The caller's own account, created if the subject has not written anything yet. */
 export async function getMe({ db, userId }: { db: Db; userId: string }) {
   const select = { id: true, createdAt: true } as const;
   let user = await db.user.findUnique({ where: { id: userId }, select });
