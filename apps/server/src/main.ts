@@ -20,12 +20,17 @@ try {
   process.exit(1);
 }
 
-const logger = pino({
-  level: env.LOG_LEVEL,
-  base: undefined,
-  // Defence in depth: no credential reaches the logs even if a header is logged by mistake.
-  redact: ["req.headers.authorization", "req.headers.cookie", "*.password", "*.token"],
-});
+const logger = pino(
+  {
+    level: env.LOG_LEVEL,
+    base: undefined,
+    // Defence in depth: no credential reaches the logs even if a header is logged by mistake.
+    redact: ["req.headers.authorization", "req.headers.cookie", "*.password", "*.token"],
+  },
+  // Asynchronous writes: a request never waits for its log line to reach stdout, and lines logged
+  // while a write is in flight go out together. pino flushes what is pending when the process exits.
+  pino.destination({ dest: 1, sync: false }),
+);
 
 logger.info(`Starting (Node ${process.version}, ${env.NODE_ENV})`);
 
