@@ -1,11 +1,38 @@
 import type { GeneratorResult, Scenario, Target } from "./generator.ts";
+import type { OpenLoopResult } from "./open-loop.ts";
 
 export type Row = GeneratorResult & {
+  durationSeconds: number;
   scenario: Scenario;
   target: Target;
   rep: number;
   serverCpuPercent: number;
   serverPeakRssMb: number;
+  /** Resident memory right after the run. */
+  serverRssMb: number;
+};
+
+export type OpenLoopRow = OpenLoopResult & {
+  fraction: number;
+  durationSeconds: number;
+  target: Target;
+  serverCpuPercent: number;
+};
+
+/** What the run measured beyond the closed-loop table. */
+export type Extras = {
+  rssAfterRepsMb?: number[];
+  sizes?: Array<{ rows: number; p50: number; p99: number; rps: number }>;
+  verification?: { cpuMicrosPerVerification: number };
+  memory?: Array<{
+    server: string;
+    connections: number;
+    idleRssMb: number;
+    openRssMb: number;
+    kbPerConnection: number;
+  }>;
+  b0SaturationRps?: number;
+  sweep?: OpenLoopRow[];
 };
 
 const median = (xs: number[]) => {
@@ -38,13 +65,15 @@ export function summarize(runs: Row[]) {
         target,
         requestsPerSecond: rps(target),
         p50: median(rows.map((r) => r.latencyMs.p50)),
-        p97_5: median(rows.map((r) => r.latencyMs.p97_5)),
+        p95: rows.some((r) => r.latencyMs.p95 === null)
+          ? null
+          : median(rows.map((r) => r.latencyMs.p95 ?? 0)),
         p99: median(rows.map((r) => r.latencyMs.p99)),
         serverErrors: rows.reduce((s, r) => s + r.serverErrors, 0),
         errors: rows.reduce((s, r) => s + r.errors, 0),
         non2xx: rows.reduce((s, r) => s + r.non2xx, 0),
         serverCpuPercent: median(rows.map((r) => r.serverCpuPercent)),
-        generatorCpuPercent: median(rows.map((r) => r.generatorCpuMs)),
+        generatorCpuPercent: median(rows.map((r) => r.generatorCpuMs / (10 * r.durationSeconds))),
         peakRssMb: Math.max(...rows.map((r) => r.serverPeakRssMb)),
         vsB0: rps(target) / rps("b0"),
         vsB1: rps(target) / rps("b1"),
@@ -57,20 +86,96 @@ export function summarize(runs: Row[]) {
 const TARGETS: Array<{ name: string; scenario: Scenario; target: Target; atLeast: number }> = [
   { name: "S1 REST throughput ≥ 0.70 × B0", scenario: "S1", target: "rest", atLeast: 0.7 },
   { name: "S1 tRPC throughput ≥ 0.50 × B0", scenario: "S1", target: "trpc", atLeast: 0.5 },
-  { name: "S4 (REST) throughput ≥ 0.60 × B0", scenario: "S4", target: "rest", atLeast: 0.6 },
+  { name: "S4 REST throughput ≥ 0.60 × B0", scenario: "S4", target: "rest", atLeast: 0.6 },
+  { name: "S4 tRPC throughput ≥ 0.60 × B0", scenario: "S4", target: "trpc", atLeast: 0.6 },
 ];
 
-export function renderMarkdown(meta: Record<string, unknown>, runs: Row[]): string {
-  const summary = summarize(runs);
-  const f = (n: number, digits = 0) => n.toLocaleString("en", { maximumFractionDigits: digits });
-  const lines = [
-    `Run ${meta.date}: Node ${meta.node}, ${meta.cores} cores, ${f(meta.rows as number)} rows (${meta.users} users × ${meta.tasksPerUser} tasks), closed loop, ${meta.connections} connections, ${meta.durationSeconds} s per run, median of ${meta.reps} repetition(s).`,
+const f = (n: number, digits = 0) => n.toLocaleString("en", { maximumFractionDigits: digits });
+const yes = (met: boolean) => (met ? "yes" : "no");
+
+/** The targets beyond throughput, each with what was measured. */
+function extraTargets(summary: Summary, extras: Extras): string[] {
+  const lines: string[] = [];
+  const sweep = extras.sweep ?? [];
+  const b0 = sweep.find((r) => r.fraction === 0.75 && r.target === "b0");
+  for (const target of ["rest", "trpc"] as const) {
+    const p = sweep.find((r) => r.fraction === 0.75 && r.target === target);
+    if (!p || !b0) continue;
+    const met =
+      p.latencyMs.p99 <= 50 &&
+      p.latencyMs.p99 <= 2 * b0.latencyMs.p99 &&
+      p.errors === 0 &&
+      p.serverErrors === 0 &&
+      p.connectionsOpened === b0.connectionsOpened &&
+      p.connectionsAtEnd === p.connectionsOpened;
+    lines.push(
+      `| open loop at 75% of B0's saturation (${f(p.rate)}/s), ${target === "rest" ? "REST" : "tRPC"}: p99 ≤ 50 ms and ≤ 2 × B0's p99, no errors, ${f(p.connectionsOpened)} connections | p99 ${f(p.latencyMs.p99, 1)} ms vs B0 ${f(b0.latencyMs.p99, 1)} ms (${f(p.latencyMs.p99 / Math.max(b0.latencyMs.p99, 0.001), 2)} ×); ${p.errors} errors, ${p.serverErrors} 5xx; ${f(p.achievedRate)}/s answered; ${f(p.connectionsAtEnd)} connections open at the end |  ${yes(met)} |`,
+    );
+  }
+  if (extras.sizes?.length) {
+    const med = (rows: number, key: "p50" | "p99" | "rps") =>
+      median(extras.sizes?.filter((s) => s.rows === rows).map((s) => s[key]) ?? []);
+    const [big, little] = [...new Set(extras.sizes.map((s) => s.rows))].sort((a, b) => b - a);
+    if (big && little) {
+      const ratio = med(big, "p50") / med(little, "p50");
+      lines.push(
+        `| S1 REST latency with ${f(big)} rows within 10% of ${f(little)} rows (p50, closed loop) | ${f(med(big, "p50"), 1)} vs ${f(med(little, "p50"), 1)} ms (${f(ratio, 2)} ×); p99 ${f(med(big, "p99"), 1)} vs ${f(med(little, "p99"), 1)} ms; ${f(med(big, "rps"))} vs ${f(med(little, "rps"))} req/s | ${yes(ratio <= 1.1)} |`,
+      );
+    }
+  }
+  for (const m of extras.memory ?? []) {
+    if (m.server !== "P") continue;
+    lines.push(
+      `| memory ≤ 64 KB per open connection above idle | ${f(m.kbPerConnection, 1)} KB (${f(m.connections)} connections: RSS ${f(m.idleRssMb, 1)} → ${f(m.openRssMb, 1)} MB) | ${yes(m.kbPerConnection <= 64)} |`,
+    );
+  }
+  const rss = extras.rssAfterRepsMb ?? [];
+  if (rss.length >= 3) {
+    const growth = (rss.at(-1) ?? 0) / (rss[0] ?? 1);
+    lines.push(
+      `| RSS flat over three back-to-back runs (S1 REST; last ≤ 1.10 × first) | ${rss.map((r) => f(r, 1)).join(" → ")} MB (${f(growth, 2)} ×) | ${yes(growth <= 1.1)} |`,
+    );
+  }
+  const s1 = summary.find((s) => s.scenario === "S1" && s.target === "rest");
+  if (extras.verification && s1) {
+    const perRequestMicros = (s1.serverCpuPercent / 100) * (1e6 / s1.requestsPerSecond);
+    const share = extras.verification.cpuMicrosPerVerification / perRequestMicros;
+    lines.push(
+      `| token verification ≤ 5% of a list request's CPU | ${f(extras.verification.cpuMicrosPerVerification, 1)} µs per HS256 verification / ${f(perRequestMicros)} µs of server CPU per S1 REST request = ${f(100 * share, 1)}% | ${yes(share <= 0.05)} |`,
+    );
+  }
+  return lines;
+}
+
+function sweepTable(extras: Extras): string[] {
+  if (!extras.sweep?.length) return [];
+  return [
+    `Open loop: Poisson arrivals of S1 requests at fractions of B0's closed-loop S1 rate (${f(extras.b0SaturationRps ?? 0)}/s), over ${f(extras.sweep[0]?.connectionsOpened ?? 0)} keep-alive connections opened beforehand; latency from each request's scheduled send time.`,
     "",
-    "| scenario | server | req/s | p50 ms | p97.5 ms | p99 ms | 5xx | errors | non-2xx | server CPU % | generator CPU ms | peak RSS MB | × B0 | × B1 |",
+    "| offered | server | answered/s | p50 ms | p95 ms | p99 ms | max ms | errors | 5xx | connections (start → end) | server CPU % | generator CPU % | generator send lag p99 ms |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...extras.sweep.map(
+      (r) =>
+        `| ${f(r.rate)}/s (${r.fraction} × B0) | ${LABEL[r.target]} | ${f(r.achievedRate)} | ${f(r.latencyMs.p50, 1)} | ${f(r.latencyMs.p95, 1)} | ${f(r.latencyMs.p99, 1)} | ${f(r.latencyMs.max, 1)} | ${r.errors} | ${r.serverErrors} | ${f(r.connectionsOpened)} → ${f(r.connectionsAtEnd)} | ${f(r.serverCpuPercent)} | ${f(r.generatorCpuMs / (10 * r.durationSeconds))} | ${f(r.sendLagP99Ms, 1)} |`,
+    ),
+    "",
+  ];
+}
+
+export function renderMarkdown(
+  meta: Record<string, unknown>,
+  runs: Row[],
+  extras: Extras = {},
+): string {
+  const summary = summarize(runs);
+  const lines = [
+    `Run ${meta.date}: Node ${meta.node}, ${meta.cores} cores, ${f(meta.rows as number)} rows (${meta.users} users × ${meta.tasksPerUser} tasks), closed loop (${meta.generator}), ${meta.connections} connections, ${meta.durationSeconds} s per run, median of ${meta.reps} repetition(s).`,
+    "",
+    "| scenario | server | req/s | p50 ms | p95 ms | p99 ms | 5xx | errors | non-2xx | server CPU % | generator CPU % | peak RSS MB | × B0 | × B1 |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...summary.map(
       (s) =>
-        `| ${s.scenario} | ${LABEL[s.target]} | ${f(s.requestsPerSecond)} | ${s.p50} | ${s.p97_5} | ${s.p99} | ${s.serverErrors} | ${s.errors} | ${s.non2xx} | ${f(s.serverCpuPercent)} | ${f(s.generatorCpuPercent)} | ${f(s.peakRssMb)} | ${f(s.vsB0, 2)} | ${f(s.vsB1, 2)} |`,
+        `| ${s.scenario} | ${LABEL[s.target]} | ${f(s.requestsPerSecond)} | ${f(s.p50, 1)} | ${s.p95 === null ? "–" : f(s.p95, 1)} | ${f(s.p99, 1)} | ${s.serverErrors} | ${s.errors} | ${s.non2xx} | ${f(s.serverCpuPercent)} | ${f(s.generatorCpuPercent)} | ${f(s.peakRssMb)} | ${f(s.vsB0, 2)} | ${f(s.vsB1, 2)} |`,
     ),
     "",
     "| target | measured | met |",
@@ -78,9 +183,11 @@ export function renderMarkdown(meta: Record<string, unknown>, runs: Row[]): stri
     ...TARGETS.map((t) => {
       const row = summary.find((s) => s.scenario === t.scenario && s.target === t.target);
       const ratio = row?.vsB0 ?? Number.NaN;
-      return `| ${t.name} | ${f(ratio, 2)} × B0 | ${ratio >= t.atLeast ? "yes" : "no"} |`;
+      return `| ${t.name} | ${f(ratio, 2)} × B0 | ${yes(ratio >= t.atLeast)} |`;
     }),
+    ...extraTargets(summary, extras),
     "",
+    ...sweepTable(extras),
   ];
   return lines.join("\n");
 }

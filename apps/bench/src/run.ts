@@ -2,17 +2,22 @@
 // purpose (B0: node:http + pg; B1: Express 5 + pg + HS256), same SQL intent and envelope, driven
 // alternately in the same run by a load generator in its own process. Every figure that matters is
 // a ratio to a baseline measured minutes apart on the same machine.
-//   pnpm bench            full: 10,000 users × 100 tasks, 3 repetitions
+//   pnpm bench            full: 10,000 users × 100 tasks, 3 repetitions, then the open-loop sweep,
+//                         memory per connection, 1,000,000 vs 10,000 rows, token verification cost
 //   pnpm bench --smoke    small data, 1 s runs: checks only that everything runs
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { Client } from "undici";
+import { renderChart } from "./chart.ts";
 import { ensureDataset } from "./dataset.ts";
 import type { GeneratorConfig, GeneratorResult, Scenario, Target } from "./generator.ts";
-import { type Row, renderMarkdown } from "./report.ts";
+import type { OpenLoopConfig, OpenLoopResult } from "./open-loop.ts";
+import { type Extras, type OpenLoopRow, type Row, renderMarkdown, summarize } from "./report.ts";
 
 const { values } = parseArgs({
   options: {
@@ -24,15 +29,21 @@ const { values } = parseArgs({
     connections: { type: "string", default: "64" },
     /** Comma-separated subset, e.g. S1,S3 (default: all). */
     scenarios: { type: "string" },
+    /** Connections held open by the open-loop sweep. */
+    "open-connections": { type: "string" },
+    /** Skip the phases after the closed loop (sweep, memory, small dataset, verification). */
+    "closed-only": { type: "boolean", default: false },
     out: { type: "string", default: join(import.meta.dirname, "../results") },
   },
 });
 const smoke = values.smoke ?? false;
 const users = Number(values.users ?? (smoke ? 100 : 10_000));
 const tasksPerUser = Number(values.tasks ?? (smoke ? 10 : 100));
-const durationSeconds = Number(values.duration ?? (smoke ? 1 : 8));
+const durationSeconds = Number(values.duration ?? (smoke ? 1 : 6));
 const reps = Number(values.reps ?? (smoke ? 1 : 3));
 const connections = Number(values.connections);
+const openConnections = Number(values["open-connections"] ?? (smoke ? 50 : 1_000));
+const SMALL = { users: 100, tasksPerUser: 100 }; // 10,000 rows, against the full 1,000,000
 const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 const ALL_SCENARIOS: Scenario[] = ["S1", "S2", "S3", "S4", "S5"];
 const SCENARIOS = values.scenarios
@@ -84,12 +95,14 @@ function processStats(pid: number) {
   const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuSeconds, peakRssMb: hwmKb / 1024 };
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuSeconds, peakRssMb: hwmKb / 1024, rssKb };
 }
 
-function generate(config: GeneratorConfig): Promise<GeneratorResult> {
+/** Runs a script pinned to a core; `onMark` sees each line it writes to stderr as it comes. */
+function runPinned<T>(core: number, args: string[], onMark?: (line: string) => void): Promise<T> {
   return new Promise((resolve, reject) => {
-    const proc = spawnPinned(1, ["generator.ts", JSON.stringify(config)], {});
+    const proc = spawnPinned(core, args, {});
     let out = "";
     let err = "";
     proc.stdout?.on("data", (c: Buffer) => {
@@ -97,14 +110,41 @@ function generate(config: GeneratorConfig): Promise<GeneratorResult> {
     });
     proc.stderr?.on("data", (c: Buffer) => {
       err += c.toString();
+      for (const line of c.toString().split("\n")) if (line) onMark?.(line.trim());
     });
     proc.on("exit", (code) =>
-      code === 0 ? resolve(JSON.parse(out) as GeneratorResult) : reject(new Error(err || out)),
+      code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(err || out)),
     );
   });
 }
 
-async function measure(server: Server, target: Target, scenario: Scenario, seconds: number) {
+const generate = (config: GeneratorConfig) =>
+  runPinned<GeneratorResult>(1, ["generator.ts", JSON.stringify(config)]);
+/** An open-loop run, with the server's CPU over exactly the generator's timed window. */
+async function openLoop(server: Server, config: OpenLoopConfig) {
+  const pid = server.proc.pid as number;
+  let started = { at: 0, cpu: 0 };
+  let finished = { at: 0, cpu: 0 };
+  const result = await runPinned<OpenLoopResult>(
+    1,
+    ["open-loop.ts", JSON.stringify(config)],
+    (line) => {
+      const mark = { at: performance.now(), cpu: processStats(pid).cpuSeconds };
+      if (line === "started") started = mark;
+      if (line === "finished") finished = mark;
+    },
+  );
+  const seconds = (finished.at - started.at) / 1000;
+  return { ...result, serverCpuPercent: (100 * (finished.cpu - started.cpu)) / seconds };
+}
+
+async function measure(
+  server: Server,
+  target: Target,
+  scenario: Scenario,
+  seconds: number,
+  data = { users, tasksPerUser },
+) {
   const pid = server.proc.pid as number;
   const before = processStats(pid);
   const result = await generate({
@@ -113,31 +153,81 @@ async function measure(server: Server, target: Target, scenario: Scenario, secon
     scenario,
     connections,
     durationSeconds: seconds,
-    users,
-    tasksPerUser,
+    ...data,
     secret: SECRET,
   });
   const after = processStats(pid);
   return {
     ...result,
+    durationSeconds: seconds,
     serverCpuPercent: (100 * (after.cpuSeconds - before.cpuSeconds)) / seconds,
     serverPeakRssMb: after.peakRssMb,
+    serverRssMb: after.rssKb / 1024,
   };
 }
 
+/**
+ * Resident memory a server holds per idle keep-alive connection: RSS with `count` connections
+ * open (each has made one request and then waits) minus RSS before, over `count`.
+ */
+async function memoryPerConnection(server: Server, count: number) {
+  const pid = server.proc.pid as number;
+  await sleep(1_000);
+  const idleKb = processStats(pid).rssKb;
+  let open = 0;
+  const clients = Array.from({ length: count }, () => {
+    const client = new Client(server.url, { keepAliveTimeout: 60_000, pipelining: 1 });
+    client.on("connect", () => open++);
+    client.on("disconnect", () => open--);
+    return client;
+  });
+  try {
+    for (let i = 0; i < count; i += 100) {
+      await Promise.all(
+        clients.slice(i, i + 100).map(async (client) => {
+          const res = await client.request({ path: "/", method: "GET" });
+          await res.body.dump();
+        }),
+      );
+    }
+    await sleep(1_000);
+    const openKb = processStats(pid).rssKb;
+    return {
+      server: server.name,
+      connections: open,
+      idleRssMb: idleKb / 1024,
+      openRssMb: openKb / 1024,
+      kbPerConnection: (openKb - idleKb) / count,
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
+}
+
 const dataset = await ensureDataset(users, tasksPerUser, log);
+const closedOnly = values["closed-only"] ?? false;
+const small = closedOnly ? undefined : await ensureDataset(SMALL.users, SMALL.tasksPerUser, log);
 const common = { DATABASE_URL: dataset.url, PORT: "0" };
+const productEnv = {
+  NODE_ENV: "production",
+  BETTER_AUTH_SECRET: SECRET,
+  RATE_LIMIT_PER_USER_PER_MINUTE: "0",
+  SHUTDOWN_DRAIN_MS: "0",
+  LOG_LEVEL: "info",
+};
 const servers = {
   B0: await startServer("B0", "baseline-b0.ts", common),
   B1: await startServer("B1", "baseline-b1.ts", { ...common, BENCH_SECRET: SECRET }),
-  P: await startServer("P", "../../server/src/main.ts", {
-    ...common,
-    NODE_ENV: "production",
-    BETTER_AUTH_SECRET: SECRET,
-    RATE_LIMIT_PER_USER_PER_MINUTE: "0",
-    SHUTDOWN_DRAIN_MS: "0",
-    LOG_LEVEL: "info",
-  }),
+  P: await startServer("P", "../../server/src/main.ts", { ...common, ...productEnv }),
+  ...(small
+    ? {
+        P10k: await startServer("P", "../../server/src/main.ts", {
+          ...productEnv,
+          DATABASE_URL: small.url,
+          PORT: "0",
+        }),
+      }
+    : {}),
 };
 // The order alternates baselines and product, so drift in the machine hits all of them.
 const plan: Array<[Server, Target]> = [
@@ -152,6 +242,10 @@ try {
   for (const [server, target] of plan) await measure(server, target, "S1", smoke ? 1 : 3);
   const runs: Row[] = [];
   for (const scenario of SCENARIOS) {
+    // Each scenario's own warm-up: its code paths (and query shapes) are compiled before timing.
+    if (scenario !== "S1" && !smoke) {
+      for (const [server, target] of plan) await measure(server, target, scenario, 2);
+    }
     for (let rep = 1; rep <= reps; rep++) {
       for (const [server, target] of plan) {
         const result = await measure(server, target, scenario, durationSeconds);
@@ -162,6 +256,77 @@ try {
       }
     }
   }
+  const extras: Extras = {};
+  if (!closedOnly) {
+    // RSS of the product after each repetition of S1 over REST: it must not creep up.
+    extras.rssAfterRepsMb = runs
+      .filter((r) => r.scenario === "S1" && r.target === "rest")
+      .map((r) => r.serverRssMb);
+
+    // 1,000,000 rows against 10,000: the same S1 over REST, alternating.
+    log(`S1 with ${users * tasksPerUser} rows vs ${SMALL.users * SMALL.tasksPerUser} rows`);
+    const sizes: Array<{ rows: number; p50: number; p99: number; rps: number }> = [];
+    await measure(servers.P10k as Server, "rest", "S1", smoke ? 1 : 3, SMALL);
+    for (let rep = 1; rep <= reps; rep++) {
+      for (const [server, data] of [
+        [servers.P, { users, tasksPerUser }],
+        [servers.P10k as Server, SMALL],
+      ] as const) {
+        const r = await measure(server, "rest", "S1", durationSeconds, data);
+        sizes.push({
+          rows: data.users * data.tasksPerUser,
+          p50: r.latencyMs.p50,
+          p99: r.latencyMs.p99,
+          rps: r.requestsPerSecond,
+        });
+      }
+    }
+    extras.sizes = sizes;
+
+    // Token verification: CPU per verification on the servers' core, against P's CPU per S1 REST
+    // request of this run.
+    extras.verification = await runPinned<{ cpuMicrosPerVerification: number }>(0, [
+      "verify-cost.ts",
+      SECRET,
+    ]);
+
+    log("memory per open connection");
+    extras.memory = [
+      await memoryPerConnection(servers.B0, openConnections),
+      await memoryPerConnection(servers.P, openConnections),
+    ];
+
+    // Open loop: Poisson arrivals at fractions of B0's S1 saturation rate, 1,000 connections.
+    const b0Saturation = summarize(runs).find((s) => s.scenario === "S1" && s.target === "b0");
+    if (b0Saturation) {
+      extras.b0SaturationRps = b0Saturation.requestsPerSecond;
+      const sweep: OpenLoopRow[] = [];
+      for (const fraction of smoke ? [0.5] : [0.25, 0.5, 0.75, 0.9]) {
+        const rate = Math.max(1, Math.round(fraction * b0Saturation.requestsPerSecond));
+        for (const [server, target] of [
+          [servers.B0, "b0"],
+          [servers.P, "rest"],
+          [servers.P, "trpc"],
+        ] as const) {
+          const result = await openLoop(server, {
+            url: server.url,
+            target,
+            rate,
+            connections: openConnections,
+            durationSeconds,
+            users,
+            secret: SECRET,
+          });
+          sweep.push({ fraction, durationSeconds, target, ...result });
+          log(
+            `open loop ${target.padEnd(4)} at ${rate}/s (${fraction} × B0): p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, errors ${result.errors}, connections ${result.connectionsOpened}`,
+          );
+        }
+      }
+      extras.sweep = sweep;
+    }
+  }
+
   const meta = {
     date: new Date().toISOString(),
     node: process.version,
@@ -173,18 +338,29 @@ try {
     reps,
     connections,
     smoke,
+    generator: runs[0]?.tool ?? "none",
+    openConnections,
   };
   await mkdir(values.out as string, { recursive: true });
   const name = smoke ? "smoke" : values.scenarios ? `latest-${SCENARIOS.join("-")}` : "latest";
   await writeFile(
     join(values.out as string, `${name}.json`),
-    JSON.stringify({ meta, runs }, null, 2),
+    JSON.stringify({ meta, runs, ...extras }, null, 2),
   );
-  const markdown = renderMarkdown(meta, runs);
+  if (extras.sweep) {
+    await writeFile(
+      join(values.out as string, `${name}-latency.svg`),
+      await renderChart(extras.sweep),
+    );
+  }
+  const markdown = renderMarkdown(meta, runs, extras);
   await writeFile(join(values.out as string, `${name}.md`), markdown);
   process.stdout.write(markdown);
 } finally {
   for (const server of Object.values(servers)) server.proc.kill("SIGTERM");
   // The smoke run's small dataset is not worth keeping; the full one is reused.
-  if (smoke) await dataset.drop();
+  if (smoke) {
+    await dataset.drop();
+    await small?.drop();
+  }
 }

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
-import type { Row } from "../src/report.ts";
+import type { Extras, Row } from "../src/report.ts";
 
-it("runs every scenario against B0, B1 and the product (REST and tRPC) without errors", async () => {
+it("runs every scenario against B0, B1 and the product (REST and tRPC), then every other measurement, without errors", async () => {
   const out = await mkdtemp(join(tmpdir(), "todo-bench-"));
   try {
     await promisify(execFile)(
@@ -16,7 +16,9 @@ it("runs every scenario against B0, B1 and the product (REST and tRPC) without e
       ["--import", "tsx", "src/run.ts", "--smoke", "--connections", "16", "--out", out],
       { cwd: join(import.meta.dirname, ".."), maxBuffer: 10 * 1024 * 1024 },
     );
-    const { runs } = JSON.parse(await readFile(join(out, "smoke.json"), "utf8")) as { runs: Row[] };
+    const { runs, ...extras } = JSON.parse(await readFile(join(out, "smoke.json"), "utf8")) as {
+      runs: Row[];
+    } & Extras;
     expect(runs).toHaveLength(5 * 4);
     for (const run of runs) {
       const what = `${run.scenario} ${run.target}`;
@@ -26,7 +28,20 @@ it("runs every scenario against B0, B1 and the product (REST and tRPC) without e
       // Only S5 sends invalid tokens (10%); everything else must succeed, on every server.
       if (run.scenario !== "S5") expect(run.non2xx, what).toBe(0);
     }
-    expect(await readFile(join(out, "smoke.md"), "utf8")).toContain("| target | measured | met |");
+    // The open loop: every server held all its connections and answered every request.
+    expect(extras.sweep?.map((r) => r.target)).toEqual(["b0", "rest", "trpc"]);
+    for (const r of extras.sweep ?? []) {
+      expect(r.requests, r.target).toBeGreaterThan(0);
+      expect(r.errors + r.serverErrors + r.non2xx, r.target).toBe(0);
+      expect(r.connectionsOpened, r.target).toBe(50);
+    }
+    expect(extras.memory?.map((m) => m.connections)).toEqual([50, 50]);
+    expect(extras.sizes?.map((s) => s.rows)).toEqual([1_000, 10_000]);
+    expect(extras.verification?.cpuMicrosPerVerification).toBeGreaterThan(0);
+    expect(await readFile(join(out, "smoke-latency.svg"), "utf8")).toMatch(/^<svg[\s\S]*P REST/);
+    const markdown = await readFile(join(out, "smoke.md"), "utf8");
+    expect(markdown).toContain("| target | measured | met |");
+    expect(markdown).toContain("token verification ≤ 5%");
   } finally {
     await rm(out, { recursive: true, force: true });
   }
