@@ -1,7 +1,8 @@
 // Keyset pagination: every one of the caller's tasks exactly once, in order, whatever the sort,
 // also while tasks are being inserted.
-import { listStatements } from "@todo/api/task/list-query";
+
 import { TASK_SORT_FIELDS, zTaskListInput } from "@todo/api/task/schemas";
+import { listStatements } from "@todo/api/task/sql";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { newUser, startServer, type TestServer, type TestUser, trpcClient } from "./harness.ts";
@@ -138,7 +139,9 @@ describe("list query plans", () => {
     const client = new pg.Client({ connectionString: inject("databaseUrl") });
     await client.connect();
     try {
-      await client.query("SET enable_seqscan = off; SET enable_sort = off; SET enable_bitmapscan = off");
+      await client.query(
+        "SET enable_seqscan = off; SET enable_sort = off; SET enable_bitmapscan = off",
+      );
       const cursorValue = {
         createdAt: new Date().toISOString(),
         updatedAt: new Date().toISOString(),

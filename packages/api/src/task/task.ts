@@ -1,8 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { type Db, Prisma } from "@todo/db/client";
 import { AppError, taskNotFound } from "../errors.ts";
 import { ensureUser, recreateUser } from "../user/user.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { listStatements } from "./list-query.ts";
 import {
   TASK_DEFAULTS,
   type TaskCreate,
@@ -12,6 +12,7 @@ import {
   type TaskStats,
   type TaskUpdate,
 } from "./schemas.ts";
+import { insertTask, listStatements, toggleStatement } from "./sql.ts";
 
 // Every column a client may see, and nothing else (userId is implied by the caller).
 const taskSelect = {
@@ -48,6 +49,10 @@ export function toTaskDto(row: TaskRow): TaskDto {
 
 const isPrismaError = (error: unknown, code: string) =>
   error instanceof Prisma.PrismaClientKnownRequestError && error.code === code;
+
+/** PostgreSQL's foreign_key_violation, from a statement sent through pg. */
+const isForeignKeyViolation = (error: unknown) =>
+  error instanceof Error && (error as { code?: string }).code === "23503";
 
 /** One page of the caller's tasks, filtered and sorted, with the cursor of the next page. */
 export async function listTasks({
@@ -89,24 +94,24 @@ export async function createTask({
   userId,
   input,
 }: Scope & { input: TaskCreate }): Promise<TaskDto> {
-  const data = {
+  const statement = insertTask({
+    id: randomUUID(),
     userId,
     title: input.title,
     description: input.description ?? TASK_DEFAULTS.description,
     priority: input.priority ?? TASK_DEFAULTS.priority,
     dueAt: input.dueAt ?? TASK_DEFAULTS.dueAt,
     completed: input.completed ?? TASK_DEFAULTS.completed,
-    completedAt: input.completed ? new Date() : null,
-  } satisfies Prisma.TaskUncheckedCreateInput;
+  });
   // The subject's first write creates its users row (once per process; later a cache hit).
   await ensureUser({ db, userId });
   try {
-    return toTaskDto(await db.task.create({ data, select: taskSelect }));
+    return (await db.pool.query<TaskDto>(statement)).rows[0] as TaskDto;
   } catch (error) {
     // The users row vanished behind the cache (a reset database): recreate it once.
-    if (!isPrismaError(error, "P2003")) throw error;
+    if (!isForeignKeyViolation(error)) throw error;
     await recreateUser({ db, userId });
-    return toTaskDto(await db.task.create({ data, select: taskSelect }));
+    return (await db.pool.query<TaskDto>(statement)).rows[0] as TaskDto;
   }
 }
 
@@ -193,9 +198,9 @@ export async function setTaskCompleted({
 }
 
 /**
- * One statement: flips the flag, stamps or clears completedAt and bumps the version. Concurrent
- * toggles of one task queue on its row lock, so none is lost and none needs the read-and-retry of
- * mutateTask (which, under contention, could give up with CONFLICT).
+ * One statement (sql.ts): concurrent toggles of one task queue on its row lock, so none is lost
+ * and none needs the read-and-retry of mutateTask (which, under contention, could give up with
+ * CONFLICT).
  */
 export async function toggleTask({
   db,
@@ -203,20 +208,9 @@ export async function toggleTask({
   taskId,
   version,
 }: Scope & { taskId: string; version?: number }): Promise<TaskDto> {
-  const expected = version ?? null;
-  const rows = await db.$queryRaw<TaskRow[]>`
-    UPDATE tasks
-       SET completed = NOT completed,
-           completed_at = CASE WHEN completed THEN NULL ELSE now() END,
-           version = version + 1,
-           updated_at = now()
-     WHERE id = ${taskId}::uuid AND user_id = ${userId}
-       AND (${expected}::int IS NULL OR version = ${expected}::int)
-    RETURNING id::text AS "id", title, description, completed, completed_at AS "completedAt",
-              priority::text AS "priority", due_at AS "dueAt", created_at AS "createdAt",
-              updated_at AS "updatedAt", version`;
+  const { rows } = await db.pool.query<TaskDto>(toggleStatement(userId, taskId, version ?? null));
   const row = rows[0];
-  if (row) return toTaskDto(row);
+  if (row) return row;
   if (version !== undefined && (await db.task.count({ where: { id: taskId, userId } })) > 0) {
     throw staleVersion();
   }

@@ -18,7 +18,11 @@ function cacheFor(db: Db) {
 export async function ensureUser({ db, userId }: { db: Db; userId: string }): Promise<void> {
   const cache = cacheFor(db);
   if (cache.has(userId)) return;
-  await db.user.createMany({ data: [{ id: userId }], skipDuplicates: true });
+  await db.pool.query({
+    name: "user_ensure",
+    text: "INSERT INTO users (id) VALUES ($1) ON CONFLICT DO NOTHING",
+    values: [userId],
+  });
   cache.set(userId, true);
 }
 

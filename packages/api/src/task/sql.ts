@@ -2,19 +2,22 @@ import type { Cursor } from "./cursor.ts";
 import type { TaskListInput, TaskSort } from "./schemas.ts";
 
 /**
- * The task list as SQL, sent through pg as a named prepared statement: the list is the hottest
- * query of the product, and here PostgreSQL plans each shape once per connection and returns rows
- * already shaped as the API's Task (ISO 8601 dates in UTC), with no ORM work in between.
+ * The task queries the benchmark's scenarios hit (list, create, toggle) as SQL, sent through pg as
+ * named prepared statements: PostgreSQL plans each shape once per connection and returns rows
+ * already shaped as the API's Task (ISO 8601 dates in UTC), with no ORM work in between
+ * (docs/decisions/0003-hot-queries-sql.md).
  *
- * Every statement starts with `user_id = $1`: the caller's id is the first parameter of every
- * shape, and nothing in the input can change that.
+ * Every list statement starts with `user_id = $1`, and every write names the caller's id in its
+ * WHERE clause or its values: the caller's id is a parameter of every shape, and nothing in the
+ * input can change that.
  *
  * A page is one or two index range scans on the (user_id, <sort>, id) indexes, O(log n + page)
  * however deep the page: after a cursor, the row comparison `(key, id) > (v, c)` is an index
  * condition. Due dates are split into dated and undated rows (undated last in both orders).
  */
 
-export type ListStatement = { name: string; text: string; values: unknown[] };
+/** A named prepared statement for pg: parsed and planned once per pooled connection. */
+export type Statement = { name: string; text: string; values: unknown[] };
 
 const COLUMN: Record<TaskSort, string> = {
   createdAt: "created_at",
@@ -28,13 +31,15 @@ const COLUMN: Record<TaskSort, string> = {
 const iso = (column: string) =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-// ORDER BY names columns as tasks.<column>: a bare name would mean the output column of that name
-// (id as text, priority as text), sorted as text instead of by the index.
-const SELECT = `SELECT id::text AS "id", title, description, completed,
+/** A task row as the API's Task. */
+const TASK_COLUMNS = `id::text AS "id", title, description, completed,
        ${iso("completed_at")} AS "completedAt", priority::text AS "priority",
        ${iso("due_at")} AS "dueAt", ${iso("created_at")} AS "createdAt",
-       ${iso("updated_at")} AS "updatedAt", version
-  FROM tasks`;
+       ${iso("updated_at")} AS "updatedAt", version`;
+
+// ORDER BY names columns as tasks.<column>: a bare name would mean the output column of that name
+// (id as text, priority as text), sorted as text instead of by the index.
+const SELECT = `SELECT ${TASK_COLUMNS}\n  FROM tasks`;
 
 /** Each cursor sort value's SQL type, for the row comparison's parameter. */
 const CAST: Record<TaskSort, string> = {
@@ -82,7 +87,7 @@ function nameOf(text: string): string {
   return name;
 }
 
-function statement(text: string, params: Params): ListStatement {
+function statement(text: string, params: Params): Statement {
   return { name: nameOf(text), text, values: params.values };
 }
 
@@ -94,7 +99,7 @@ export function listStatements(
   userId: string,
   input: TaskListInput,
   cursor: Cursor | undefined,
-): Array<(take: number) => ListStatement> {
+): Array<(take: number) => Statement> {
   const dir = input.order === "asc" ? "ASC" : "DESC";
   const cmp = input.order === "asc" ? ">" : "<";
   const key = COLUMN[input.sort];
@@ -128,4 +133,49 @@ export function listStatements(
     );
   };
   return input.sort === "dueAt" ? [keyed, undated(undefined)] : [keyed];
+}
+
+/** A new task; completed_at is stamped when it is created completed. */
+export function insertTask(values: {
+  id: string;
+  userId: string;
+  title: string;
+  description: string | null;
+  priority: string;
+  dueAt: Date | null;
+  completed: boolean;
+}): Statement {
+  return {
+    name: "task_insert",
+    text: `INSERT INTO tasks (id, user_id, title, description, priority, due_at, completed, completed_at)
+VALUES ($1, $2, $3, $4, $5::"Priority", $6, $7::boolean, CASE WHEN $7::boolean THEN now() END)
+RETURNING ${TASK_COLUMNS}`,
+    values: [
+      values.id,
+      values.userId,
+      values.title,
+      values.description,
+      values.priority,
+      values.dueAt,
+      values.completed,
+    ],
+  };
+}
+
+/**
+ * One statement: flips the flag, stamps or clears completed_at and bumps the version, only at the
+ * expected version when one is given.
+ */
+export function toggleStatement(userId: string, taskId: string, version: number | null) {
+  return {
+    name: "task_toggle",
+    text: `UPDATE tasks
+   SET completed = NOT completed,
+       completed_at = CASE WHEN completed THEN NULL ELSE now() END,
+       version = version + 1,
+       updated_at = now()
+ WHERE id = $1::uuid AND user_id = $2 AND ($3::int IS NULL OR version = $3::int)
+RETURNING ${TASK_COLUMNS}`,
+    values: [taskId, userId, version],
+  };
 }
