@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpuUsage } from "node:process";
-import jwt from "jsonwebtoken";
 import { taskIdOf, userIdOf } from "./dataset.ts";
+import { readTokens } from "./tokens.ts";
 
 export type Target = "b0" | "b1" | "rest" | "trpc";
 export type Scenario = "S1" | "S2" | "S3" | "S4" | "S5";
@@ -20,7 +20,8 @@ export type GeneratorConfig = {
   durationSeconds: number;
   users: number;
   tasksPerUser: number;
-  secret: string;
+  /** Pre-signed tokens (tokens.ts). */
+  tokensFile: string;
 };
 export type GeneratorResult = {
   tool: "wrk" | "autocannon";
@@ -35,15 +36,7 @@ export type GeneratorResult = {
 };
 
 const config = JSON.parse(process.argv[2] ?? "{}") as GeneratorConfig;
-const tokens = new Map<string, string>();
-const tokenFor = (userId: string) => {
-  let token = tokens.get(userId);
-  if (!token) {
-    token = jwt.sign({ sub: userId }, config.secret, { algorithm: "HS256", expiresIn: 3600 });
-    tokens.set(userId, token);
-  }
-  return token;
-};
+const tokenOf = readTokens(config.tokensFile);
 
 // Zipf (s = 1) over users, for S4: a few users are very busy, most are not.
 const zipfCdf = (() => {
@@ -68,9 +61,11 @@ const uniformUser = () => 1 + Math.floor(Math.random() * config.users);
 type Op = "list" | "create" | "toggle";
 type Draw = { method: "GET" | "POST" | "PATCH"; path: string; token: string; body: string };
 
-function request(op: Op, userId: string, invalidToken: boolean): Draw {
-  const token = invalidToken ? `${tokenFor(userId).slice(0, -4)}AAAA` : tokenFor(userId);
-  const taskId = taskIdOf(userId, 1 + Math.floor(Math.random() * config.tasksPerUser));
+function request(op: Op, user: number, invalidToken: boolean): Draw {
+  const userId = userIdOf(user);
+  const token = invalidToken ? `${tokenOf(user).slice(0, -4)}AAAA` : tokenOf(user);
+  const taskId =
+    op === "toggle" ? taskIdOf(userId, 1 + Math.floor(Math.random() * config.tasksPerUser)) : "";
   if (config.target === "trpc") {
     if (op === "list") {
       const input = encodeURIComponent(JSON.stringify({ limit: 20 }));
@@ -95,23 +90,23 @@ function request(op: Op, userId: string, invalidToken: boolean): Draw {
 function draw(): Draw {
   switch (config.scenario) {
     case "S1":
-      return request("list", userIdOf(uniformUser()), false);
+      return request("list", uniformUser(), false);
     case "S2":
-      return request("create", userIdOf(uniformUser()), false);
+      return request("create", uniformUser(), false);
     case "S3":
-      return request("toggle", userIdOf(uniformUser()), false);
+      return request("toggle", uniformUser(), false);
     case "S4": {
       const r = Math.random();
       const op: Op = r < 0.8 ? "list" : r < 0.9 ? "create" : "toggle";
-      return request(op, userIdOf(zipfUser()), false);
+      return request(op, zipfUser(), false);
     }
     case "S5":
-      return request("list", userIdOf(uniformUser()), Math.random() < 0.1);
+      return request("list", uniformUser(), Math.random() < 0.1);
   }
 }
 
 // Enough draws that users and tasks repeat rarely within a run.
-const DRAWS = 50_000;
+const DRAWS = 20_000;
 const draws = Array.from({ length: DRAWS }, draw);
 
 function hasWrk(): boolean {

@@ -1,0 +1,160 @@
+// Where the product's CPU goes under one scenario: starts the real server (production settings,
+// pinned to core 0) with `node --cpu-prof`, drives it with the closed-loop generator (core 1), stops
+// it, and sums the profile's busy time by package (inclusive: a sample counts once for every
+// package on its stack) and by function (self time).
+//   pnpm --filter @todo/bench profile [--target rest|trpc] [--scenario S1] [--seconds 12]
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { ensureDataset } from "./dataset.ts";
+import type { GeneratorConfig, GeneratorResult, Scenario, Target } from "./generator.ts";
+import { writeTokens } from "./tokens.ts";
+
+const { values } = parseArgs({
+  options: {
+    target: { type: "string", default: "rest" },
+    scenario: { type: "string", default: "S1" },
+    seconds: { type: "string", default: "12" },
+    users: { type: "string", default: "10000" },
+    tasks: { type: "string", default: "100" },
+    top: { type: "string", default: "25" },
+  },
+});
+const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+const users = Number(values.users);
+const tasksPerUser = Number(values.tasks);
+const pin = (core: number) => (availableParallelism() >= 2 ? ["taskset", "-c", String(core)] : []);
+
+type CallFrame = { functionName: string; url: string };
+type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] };
+type CpuProfile = { nodes: ProfileNode[]; samples: number[] };
+
+/** The package a frame belongs to: a dependency's name, a workspace folder, or node itself. */
+function packageOf(url: string): string {
+  if (!url) return "(native: idle, GC, program)";
+  const dep = /node_modules\/\.pnpm\/(@?[^@/]+(?:\+[^@/]+)?)@/.exec(url);
+  if (dep?.[1]) return dep[1].replace("+", "/");
+  const workspace = /\/((?:apps|packages)\/[^/]+)\//.exec(url);
+  if (workspace?.[1]) return workspace[1];
+  if (url.startsWith("node:")) return "node (built-in modules)";
+  return url;
+}
+
+export function summarize(profile: CpuProfile, top: number) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const counts = new Map<number, number>();
+  for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
+
+  const idleNames = new Set(["(idle)", "(program)"]);
+  let busy = 0;
+  const inclusive = new Map<string, number>();
+  const self = new Map<string, number>();
+  for (const [id, count] of counts) {
+    const node = byId.get(id);
+    if (!node || idleNames.has(node.callFrame.functionName)) continue;
+    busy += count;
+    const key = `${node.callFrame.functionName || "(anonymous)"}  [${packageOf(node.callFrame.url)}]`;
+    self.set(key, (self.get(key) ?? 0) + count);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)?.callFrame;
+      if (!frame || frame.functionName === "(root)") continue;
+      const pkg = packageOf(frame.url);
+      if (!seen.has(pkg)) {
+        seen.add(pkg);
+        inclusive.set(pkg, (inclusive.get(pkg) ?? 0) + count);
+      }
+    }
+  }
+  const share = (n: number) => `${((100 * n) / busy).toFixed(1)}%`;
+  const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top);
+  return [
+    `busy samples: ${busy} of ${profile.samples.length} (${((100 * busy) / profile.samples.length).toFixed(1)}%)`,
+    "",
+    "| package (inclusive) | share of busy time |",
+    "| --- | ---: |",
+    ...sorted(inclusive).map(([k, n]) => `| ${k} | ${share(n)} |`),
+    "",
+    "| function (self) | share of busy time |",
+    "| --- | ---: |",
+    ...sorted(self).map(([k, n]) => `| ${k} | ${share(n)} |`),
+  ].join("\n");
+}
+
+function run(core: number, args: string[], env: Record<string, string> = {}) {
+  const [cmd, ...rest] = [...pin(core), process.execPath, ...args];
+  return spawn(cmd as string, rest, {
+    cwd: import.meta.dirname,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+}
+
+async function generate(config: GeneratorConfig): Promise<GeneratorResult> {
+  const proc = run(1, ["--import", "tsx", "generator.ts", JSON.stringify(config)]);
+  let out = "";
+  proc.stdout?.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  await new Promise((resolve) => proc.on("exit", resolve));
+  return JSON.parse(out) as GeneratorResult;
+}
+
+const dataset = await ensureDataset(users, tasksPerUser, (m) => process.stderr.write(`${m}\n`));
+const dir = await mkdtemp(join(tmpdir(), "todo-profile-"));
+const tokensFile = join(dir, "tokens.json");
+writeTokens(tokensFile, SECRET, users);
+try {
+  const server = run(
+    0,
+    ["--cpu-prof", "--cpu-prof-dir", dir, "--import", "tsx", "../../server/src/main.ts"],
+    {
+      DATABASE_URL: dataset.url,
+      PORT: "0",
+      NODE_ENV: "production",
+      BETTER_AUTH_SECRET: SECRET,
+      RATE_LIMIT_PER_USER_PER_MINUTE: "0",
+      SHUTDOWN_DRAIN_MS: "0",
+    },
+  );
+  const url = await new Promise<string>((resolve) => {
+    let text = "";
+    server.stdout?.on("data", (c: Buffer) => {
+      text += c.toString();
+      const match = /Listening on (http:\/\/[^\s"]+)/.exec(text);
+      if (match?.[1]) resolve(match[1]);
+    });
+  });
+  const config = (durationSeconds: number): GeneratorConfig => ({
+    url,
+    target: values.target as Target,
+    scenario: values.scenario as Scenario,
+    connections: 64,
+    durationSeconds,
+    users,
+    tasksPerUser,
+    tokensFile,
+  });
+  await generate(config(3)); // warm-up
+  const result = await generate(config(Number(values.seconds)));
+  server.kill("SIGINT");
+  await new Promise((resolve) => server.on("exit", resolve));
+  await sleep(200);
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".cpuprofile"));
+  // The main thread's profile is the largest (others are helper threads).
+  const profiles = await Promise.all(
+    files.map(async (f) => JSON.parse(await readFile(join(dir, f), "utf8")) as CpuProfile),
+  );
+  const main = profiles.sort((a, b) => b.samples.length - a.samples.length)[0];
+  if (!main) throw new Error("no CPU profile was written");
+  process.stdout.write(
+    `${values.scenario} over ${values.target}: ${Math.round(result.requestsPerSecond)} req/s under the profiler (${values.seconds} s after a 3 s warm-up; the profile also covers start-up and warm-up)\n\n${summarize(main, Number(values.top))}\n`,
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
