@@ -63,6 +63,8 @@ const zEnv = z.object({
   TRUST_PROXY: z.string().min(1).optional(),
   /** Every request is answered within this (503 past it). */
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  /** Idle keep-alive connections are kept this long: above a load balancer's idle timeout (60 s). */
+  KEEP_ALIVE_TIMEOUT_MS: int(1_000, 600_000).default(65_000),
   /** After SIGTERM, how long readiness says 503 before the server stops accepting. */
   SHUTDOWN_DRAIN_MS: int(0, 120_000).optional(),
   /** After SIGTERM, the bound on finishing in-flight requests before a forced exit. */

@@ -110,6 +110,9 @@ const server = createServer(app);
 // Slow or stalled clients cannot hold connections open for long.
 server.headersTimeout = 10_000;
 server.requestTimeout = 30_000;
+// Node's default (5 s) closes idle connections before a load balancer does (60 s on most), which
+// then sends a request into a closing socket (502); clients that pause for 5 s reconnect each time.
+server.keepAliveTimeout = env.KEEP_ALIVE_TIMEOUT_MS;
 server.listen(env.PORT, env.HOST, () => {
   const { port } = server.address() as AddressInfo;
   const host = env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST;

@@ -1,15 +1,19 @@
-// Security headers, CORS, ETag/If-Match, concurrent updates, request logging, request limits.
+// Security headers, CORS, ETag/If-Match, concurrent updates, request logging, request limits,
+// keep-alive.
+import { connect } from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   newUser,
   rest,
   startServer,
+  TEST_SECRET,
   type TestServer,
   type TestUser,
   trpcClient,
 } from "./harness.ts";
+import { spawnServer } from "./support/server-process.ts";
 
 const logLines: string[] = [];
 const logSink = new Writable({
@@ -220,5 +224,36 @@ describe("request limits", () => {
       body: '{"title": ',
     });
     expect(res.status).toBe(400);
+  });
+});
+
+describe("keep-alive", () => {
+  it("keeps an idle connection for KEEP_ALIVE_TIMEOUT_MS, then closes it", async () => {
+    const spawned = await spawnServer({
+      DATABASE_URL: inject("databaseUrl"),
+      BETTER_AUTH_SECRET: TEST_SECRET,
+      KEEP_ALIVE_TIMEOUT_MS: "1500",
+    });
+    try {
+      const { hostname, port } = new URL(spawned.baseUrl);
+      const socket = connect(Number(port), hostname);
+      let closedAt = 0;
+      socket.on("close", () => {
+        closedAt = performance.now();
+      });
+      const answered = new Promise<string>((resolve) =>
+        socket.once("data", (c) => resolve(`${c}`)),
+      );
+      socket.write(`GET /health/live HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+      expect(await answered).toMatch(/^HTTP\/1\.1 200/);
+      const idleSince = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(closedAt).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(closedAt).toBeGreaterThan(idleSince + 1_000);
+      socket.destroy();
+    } finally {
+      spawned.kill();
+    }
   });
 });
