@@ -115,6 +115,21 @@ describe("task.list pagination", () => {
     expect(seen.sort()).toEqual([...ids].sort());
   });
 
+  it("accepts a hand-made cursor whose date only JavaScript would parse, without a 500", async () => {
+    const user = newUser();
+    await seed(user, 3);
+    const cursor = Buffer.from(
+      JSON.stringify({
+        s: "createdAt",
+        o: "desc",
+        v: "2030-01",
+        i: crypto.randomUUID(),
+      }),
+    ).toString("base64url");
+    const page = await trpcClient(server, user.auth).task.list.query({ cursor });
+    expect(page.items).toHaveLength(3);
+  });
+
   it("gives a cursor no power over another user's rows", async () => {
     const alice = newUser();
     const bob = newUser();

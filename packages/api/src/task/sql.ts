@@ -1,4 +1,4 @@
-import type { Cursor } from "./cursor.ts";
+import { type Cursor, isDateSort } from "./cursor.ts";
 import type { TaskListInput, TaskSort } from "./schemas.ts";
 
 /**
@@ -123,7 +123,10 @@ export function listStatements(
     const where = filters(userId, input, params);
     if (input.sort === "dueAt") where.push("due_at IS NOT NULL");
     if (cursor) {
-      const value = `${params.add(cursor.value)}::${CAST[input.sort]}`;
+      // A date goes to pg as a Date (the cursor's text was only checked by Date.parse, which
+      // accepts forms PostgreSQL would refuse).
+      const raw = isDateSort(input.sort) ? new Date(cursor.value as string) : cursor.value;
+      const value = `${params.add(raw)}::${CAST[input.sort]}`;
       where.push(`(${key}, id) ${cmp} (${value}, ${params.add(cursor.id)}::uuid)`);
     }
     const order = `ORDER BY tasks.${key} ${dir}, tasks.id ${dir}`;
