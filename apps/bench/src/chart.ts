@@ -30,7 +30,12 @@ export async function renderChart(sweep: OpenLoopRow[]): Promise<string> {
         title: "latency from scheduled send (ms, log scale)",
       },
       color: { field: "server", type: "nominal", title: "server" },
-      strokeDash: { field: "percentile", type: "nominal", title: "percentile" },
+      strokeDash: {
+        field: "percentile",
+        type: "nominal",
+        title: "percentile",
+        legend: { symbolType: "stroke", symbolStrokeWidth: 2 },
+      },
     },
   };
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
