@@ -34,6 +34,7 @@ const zEnv = z.object({
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_MAX: int(1, 200).default(10),
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  DATABASE_POOL_IDLE_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
   /** Better Auth's shared secret; HS256 tokens are verified with it. */
   BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** Better Auth's base URL: its JWKS is at /api/auth/jwks, and it is the tokens' iss and aud. */

@@ -2,7 +2,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createDb } from "@todo/db/client";
+import { createDb, type DbOptions } from "@todo/db/client";
 import { pino } from "pino";
 import { createApp } from "./app.ts";
 import { createVerifier } from "./auth.ts";
@@ -34,10 +34,12 @@ const logger = pino(
 
 logger.info(`Starting (Node ${process.version}, ${env.NODE_ENV})`);
 
-async function resolveDatabase(): Promise<{ url: string; stop?: () => Promise<void> }> {
-  if (env.DATABASE_URL) return { url: env.DATABASE_URL };
+type Database = { url: string; options: Partial<DbOptions>; stop?: () => Promise<void> };
+
+async function resolveDatabase(): Promise<Database> {
+  if (env.DATABASE_URL) return { url: env.DATABASE_URL, options: {} };
   // Loaded only here, so a server with a real database never loads PGlite or the migrator.
-  const { startEmbeddedPostgres } = await import("./embedded-db.ts");
+  const { startEmbeddedPostgres, EMBEDDED_DB_OPTIONS } = await import("./embedded-db.ts");
   const { deployMigrations } = await import("@todo/db/migrate");
   const started = Date.now();
   const embedded = await startEmbeddedPostgres(env.DATA_DIR);
@@ -45,7 +47,7 @@ async function resolveDatabase(): Promise<{ url: string; stop?: () => Promise<vo
   logger.info(`Embedded PostgreSQL reachable while the server runs at ${embedded.url}`);
   await deployMigrations(embedded.url);
   logger.info(`Embedded database ready and migrated in ${Date.now() - started} ms`);
-  return { url: embedded.url, stop: embedded.stop };
+  return { url: embedded.url, options: EMBEDDED_DB_OPTIONS, stop: embedded.stop };
 }
 
 async function resolveSecret(): Promise<string | undefined> {
@@ -71,8 +73,10 @@ logger.info(
 // 503, and requests succeed again as soon as it is back.
 const handle = createDb({
   url: database.url,
-  poolMax: database.stop ? 4 : env.DATABASE_POOL_MAX,
+  poolMax: env.DATABASE_POOL_MAX,
   statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+  idleTimeoutMs: env.DATABASE_POOL_IDLE_TIMEOUT_MS,
+  ...database.options,
 });
 const limits =
   env.RATE_LIMIT_PER_USER_PER_MINUTE > 0

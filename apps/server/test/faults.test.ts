@@ -229,5 +229,9 @@ describe("bugs", () => {
       (l) => l.includes(res.body.meta.requestId) && l.includes("unhandled"),
     );
     expect(logged).toBeDefined();
+    // Readiness runs a task query too: a database that cannot answer one is not ready.
+    const ready = await rest(server, "GET", "/health/ready");
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({ status: "database-unavailable" });
   });
 });

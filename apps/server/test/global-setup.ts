@@ -4,6 +4,8 @@ import type { TestProject } from "vitest/node";
 declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
+    /** `postgres`: a database of its own on the test PostgreSQL; `embedded`: PGlite, as `pnpm start`. */
+    databaseMode: "postgres" | "embedded";
   }
 }
 
@@ -12,5 +14,6 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const database = await createTestDatabase({ prefix: "todo_test_server", migrate: true });
   project.provide("databaseUrl", database.url);
+  project.provide("databaseMode", "postgres");
   return () => database.drop();
 }

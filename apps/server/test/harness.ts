@@ -12,15 +12,19 @@ import { startTestIssuer, type TestIssuer } from "@todo/api/auth/jwks-test-issue
 import type { AppRouter } from "@todo/api/router";
 import { createDb, type DbOptions } from "@todo/db/client";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
+import type pg from "pg";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { type AppOptions, createApp } from "../src/app.ts";
+import { EMBEDDED_DB_OPTIONS } from "../src/embedded-db.ts";
 import { assertMatchesSpec } from "./support/contract.ts";
 
 export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
 export type TestServer = {
   baseUrl: string;
+  /** The app's connection pool, to observe (idle connections closed, say). */
+  pool: pg.Pool;
   /** The EdDSA/JWKS issuer this server trusts beside the shared secret. */
   issuer?: TestIssuer;
   close: () => Promise<void>;
@@ -39,7 +43,12 @@ export async function startServer(
     db?: Partial<DbOptions>;
   } = {},
 ): Promise<TestServer> {
-  const handle = createDb({ url: inject("databaseUrl"), poolMax: 5, ...options.db });
+  const handle = createDb({
+    url: inject("databaseUrl"),
+    poolMax: 5,
+    ...(inject("databaseMode") === "embedded" ? EMBEDDED_DB_OPTIONS : {}),
+    ...options.db,
+  });
   let { verifier } = options;
   let issuer: TestIssuer | undefined;
   if (!verifier) {
@@ -49,7 +58,7 @@ export async function startServer(
   const app = createApp({
     db: handle.db,
     verifier,
-    logger: pino({ level: "silent" }),
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     ...options.app,
   });
 
@@ -58,6 +67,7 @@ export async function startServer(
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    pool: handle.pool,
     issuer,
     close: async () => {
       server.closeAllConnections();

@@ -17,6 +17,18 @@ export class Db extends PrismaClient {
   }
 }
 
+/** A pg client that sends every statement unnamed (parsed per execution, nothing kept). */
+class UnnamedStatementClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads; only the config object changes
+  override query(config: any, ...rest: any[]): any {
+    if (typeof config === "object" && config !== null && typeof config.name === "string") {
+      const { name: _name, ...unnamed } = config;
+      return super.query(unnamed, ...rest);
+    }
+    return super.query(config, ...rest);
+  }
+}
+
 export type DbOptions = {
   url: string;
   /** Pool size; PgBouncer-style poolers (Neon's pooled URL) multiplex these further. */
@@ -25,6 +37,13 @@ export type DbOptions = {
   statementTimeoutMs?: number;
   /** How long a request waits for a pooled connection before failing, in milliseconds. */
   connectionTimeoutMs?: number;
+  /** How long an unused connection stays open before the pool closes it, in milliseconds. */
+  idleTimeoutMs?: number;
+  /**
+   * Named prepared statements (the default). Off for a server whose connections share one session
+   * (the embedded PGlite), where two connections preparing the same name would collide.
+   */
+  namedStatements?: boolean;
 };
 
 export type DbHandle = {
@@ -40,9 +59,10 @@ export function createDb(options: DbOptions): DbHandle {
     connectionString: options.url,
     max: options.poolMax ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5_000,
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     statement_timeout: options.statementTimeoutMs ?? 10_000,
     application_name: "todo-server",
+    ...(options.namedStatements === false ? { Client: UnnamedStatementClient } : {}),
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});

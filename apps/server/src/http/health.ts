@@ -1,3 +1,4 @@
+import { readinessProbe } from "@todo/api/task/sql";
 import type { Db } from "@todo/db/client";
 import { Router } from "express";
 
@@ -8,7 +9,7 @@ export type HealthOptions = {
   readinessTimeoutMs: number;
 };
 
-/** Liveness (the process answers) and readiness (it can serve: database reachable, not stopping). */
+/** Liveness (the process answers) and readiness (it can serve: the database answers a task query, not stopping). */
 export function healthRouter({ db, isShuttingDown, readinessTimeoutMs }: HealthOptions): Router {
   const health = Router();
   health.get("/live", (_req, res) => {
@@ -24,7 +25,7 @@ export function healthRouter({ db, isShuttingDown, readinessTimeoutMs }: HealthO
     const timeout = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), readinessTimeoutMs);
     });
-    const ping = db.$queryRaw`SELECT 1`.then(
+    const ping = db.pool.query(readinessProbe).then(
       () => true,
       () => false,
     );

@@ -182,3 +182,13 @@ RETURNING ${TASK_COLUMNS}`,
     values: [taskId, userId, version],
   };
 }
+
+/**
+ * Readiness: the same pool and statement path as the task queries, on the tasks table, so an
+ * unreachable database, a missing migration or a broken session all answer "not ready".
+ */
+export const readinessProbe: Statement = {
+  name: "health_ready",
+  text: "SELECT count(*)::int AS n FROM (SELECT 1 FROM tasks WHERE user_id = $1 LIMIT 1) AS probe",
+  values: [""],
+};

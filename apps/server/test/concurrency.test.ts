@@ -1,0 +1,120 @@
+// Ordinary use of both surfaces at once: bursts of concurrent reads, writes and tRPC batches, the
+// same after the pool has closed its idle connections, and a transaction that no reader may see
+// half-done. Runs against PostgreSQL and against the embedded database.
+import { createClient } from "@todo/client";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { newUser, rest, startServer, type TestServer, type TestUser } from "./harness.ts";
+
+const POOL_IDLE_TIMEOUT_MS = 300;
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({ db: { idleTimeoutMs: POOL_IDLE_TIMEOUT_MS } });
+});
+afterAll(() => server.close());
+
+const tasksOf = (user: TestUser) => `/api/${user.id}/tasks`;
+
+/** At least 40 calls at once: REST reads and writes, and tRPC calls batched by httpBatchLink. */
+async function burst(user: TestUser) {
+  const seed = await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      rest(server, "POST", tasksOf(user), { auth: user.auth, body: { title: `seed ${i}` } }),
+    ),
+  );
+  const ids = seed.map((r) => r.body.data.id as string);
+  const api = createClient({ url: server.baseUrl, getToken: () => user.token });
+  const call = (method: string, path: string, body?: object) =>
+    rest(server, method, path, { auth: user.auth, body }).then((r) => ({
+      call: `${method} ${path}`,
+      status: r.status,
+    }));
+  const trpc = (name: string, run: () => Promise<unknown>) =>
+    run().then(
+      () => ({ call: name, status: 200 }),
+      (error: Error) => ({ call: name, status: 0, error: error.message }),
+    );
+
+  const calls = [
+    ...Array.from({ length: 10 }, (_, i) =>
+      call("POST", tasksOf(user), { title: `burst ${i}`, priority: "high" }),
+    ),
+    ...Array.from({ length: 8 }, () => call("GET", `${tasksOf(user)}?limit=5&sort=priority`)),
+    ...Array.from({ length: 4 }, () => call("GET", `${tasksOf(user)}/stats`)),
+    ...ids.slice(0, 2).map((id) => call("PATCH", `${tasksOf(user)}/${id}`, { title: "renamed" })),
+    ...ids.slice(2, 4).map((id) => call("PATCH", `${tasksOf(user)}/${id}/complete`)),
+    ...ids.slice(0, 4).map((id) => call("GET", `${tasksOf(user)}/${id}`)),
+    call("DELETE", `${tasksOf(user)}/${ids[5]}`),
+    // Issued in one tick: httpBatchLink sends these as batches of up to 10 calls.
+    ...Array.from({ length: 4 }, (_, i) =>
+      trpc("task.create", () => api.task.create.mutate({ title: `trpc ${i}` })),
+    ),
+    ...Array.from({ length: 4 }, () => trpc("task.list", () => api.task.list.query())),
+    ...Array.from({ length: 2 }, () => trpc("task.stats", () => api.task.stats.query())),
+    trpc("task.toggle", () => api.task.toggle.mutate({ id: ids[4] as string })),
+    trpc("me", () => api.me.query()),
+  ];
+  expect(calls.length).toBeGreaterThanOrEqual(40);
+  const results = await Promise.all(calls);
+  const failed = results.filter((r) => r.status < 200 || r.status > 299);
+  expect(failed).toEqual([]);
+
+  // Nothing lost: 6 seeded + 10 REST + 4 tRPC creates, one deleted.
+  const stats = await api.task.stats.query();
+  expect(stats.total).toBe(19);
+}
+
+describe("bursts on both surfaces", () => {
+  it("answers 40+ concurrent mixed calls, all successfully", async () => {
+    await Promise.all([burst(newUser()), burst(newUser())]);
+  });
+
+  it("does the same after an idle period longer than the pool's idle timeout", async () => {
+    // (The embedded server closes no idle connection of its own; the pool's timeout is the one.)
+    await burst(newUser());
+    await new Promise((resolve) => setTimeout(resolve, POOL_IDLE_TIMEOUT_MS * 4));
+    // The pool closed its idle connections; new ones must start clean.
+    expect(server.pool.totalCount).toBe(0);
+    await Promise.all([burst(newUser()), burst(newUser())]);
+  });
+});
+
+describe("transactions", () => {
+  it("are never seen half-done by concurrent readers on either surface", async () => {
+    const user = newUser();
+    await rest(server, "POST", tasksOf(user), { auth: user.auth, body: { title: "first" } });
+    const writer = new pg.Client({ connectionString: inject("databaseUrl") });
+    await writer.connect();
+    const insert = (title: string) =>
+      writer.query("INSERT INTO tasks (id, user_id, title) VALUES (gen_random_uuid(), $1, $2)", [
+        user.id,
+        title,
+      ]);
+    const api = createClient({ url: server.baseUrl, getToken: () => user.token });
+    const counts: number[] = [];
+    const read = async () => {
+      const [viaRest, viaTrpc] = await Promise.all([
+        rest(server, "GET", tasksOf(user), { auth: user.auth }),
+        api.task.list.query(),
+      ]);
+      expect(viaRest.status).toBe(200);
+      counts.push(viaRest.body.data.length, viaTrpc.items.length);
+    };
+    try {
+      await writer.query("BEGIN");
+      await insert("second");
+      const readers = Promise.all(Array.from({ length: 10 }, read));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await insert("third");
+      await writer.query("COMMIT");
+      await readers;
+      await read();
+    } finally {
+      await writer.end();
+    }
+    // Before the commit one task, after it three: never two.
+    expect(counts.filter((n) => n !== 1 && n !== 3)).toEqual([]);
+    expect(counts.at(-1)).toBe(3);
+  });
+});
