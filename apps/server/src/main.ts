@@ -8,6 +8,7 @@ import { createApp } from "./app.ts";
 import { createVerifier } from "./auth.ts";
 import { loadOrCreateDevSecret } from "./dev-secret.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
+import { answerClientErrors } from "./http/client-error.ts";
 import { createMetrics } from "./http/metrics.ts";
 import { rateLimiting } from "./http/rate-limit.ts";
 
@@ -111,6 +112,7 @@ if (env.TRUST_PROXY) {
 }
 
 const server = createServer(app);
+answerClientErrors(server);
 // Slow or stalled clients cannot hold connections open for long.
 server.headersTimeout = 10_000;
 server.requestTimeout = 30_000;

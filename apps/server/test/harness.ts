@@ -17,6 +17,7 @@ import { pino } from "pino";
 import { inject } from "vitest";
 import { type AppOptions, createApp } from "../src/app.ts";
 import { EMBEDDED_DB_OPTIONS } from "../src/embedded-db.ts";
+import { answerClientErrors } from "../src/http/client-error.ts";
 import { assertMatchesSpec } from "./support/contract.ts";
 
 export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
@@ -63,6 +64,7 @@ export async function startServer(
   });
 
   const server = app.listen(0, "127.0.0.1");
+  answerClientErrors(server);
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {

@@ -214,6 +214,23 @@ describe("request limits", () => {
       headers: { authorization: user.auth, "x-padding": "p".repeat(20_000) },
     });
     expect(headers.status).toBe(431);
+    expect(await headers.json()).toEqual({
+      data: null,
+      error: { code: "BAD_REQUEST", message: "Request headers too large" },
+      meta: { requestId: headers.headers.get("x-request-id") },
+    });
+    expect(big.headers.get("x-request-id")).toBeTruthy();
+    const bigBody = await big.json();
+    expect(bigBody.error.message).toBe("Request body too large");
+    expect(bigBody.error.data.requestId).toBe(big.headers.get("x-request-id"));
+    const trpcHeaders = await fetch(`${server.baseUrl}/trpc/task.list`, {
+      headers: { authorization: user.auth, "x-padding": "p".repeat(20_000) },
+    });
+    expect(trpcHeaders.status).toBe(431);
+    expect((await trpcHeaders.json()).error.data).toMatchObject({
+      code: "BAD_REQUEST",
+      httpStatus: 431,
+    });
   });
 
   it("answers malformed tRPC input with 400", async () => {
@@ -224,6 +241,28 @@ describe("request limits", () => {
       body: '{"title": ',
     });
     expect(res.status).toBe(400);
+    const body = await res.json();
+    // The same words as REST, not the parser's text.
+    expect(body.error.message).toBe("Malformed JSON body");
+    expect(body.error.data).toMatchObject({
+      code: "BAD_REQUEST",
+      requestId: res.headers.get("x-request-id"),
+    });
+    const query = await fetch(`${server.baseUrl}/trpc/task.byId?input=%7Bbad`, {
+      headers: { authorization: user.auth },
+    });
+    expect((await query.json()).error.message).toBe('Malformed JSON in the "input" parameter');
+  });
+
+  it("answers a tRPC body that is not JSON with 415 and the REST adapter's words", async () => {
+    const user = newUser();
+    const res = await fetch(`${server.baseUrl}/trpc/task.create`, {
+      method: "POST",
+      headers: { authorization: user.auth, "content-type": "text/plain" },
+      body: "title",
+    });
+    expect(res.status).toBe(415);
+    expect((await res.json()).error.message).toBe("Send the body as application/json");
   });
 });
 

@@ -85,6 +85,29 @@ describe("REST envelope", () => {
     }
   });
 
+  it("answers a known route asked with another method with 405 and Allow", async () => {
+    const user = newUser();
+    const task = await create(user, { title: "t" });
+    const cases: [string, string, string][] = [
+      ["POST", `${tasksOf(user)}/stats`, "GET, HEAD"],
+      ["PUT", `${tasksOf(user)}/stats`, "GET, HEAD"],
+      ["DELETE", tasksOf(user), "GET, HEAD, POST"],
+      ["POST", `${tasksOf(user)}/${task.id}`, "GET, HEAD, PUT, PATCH, DELETE"],
+      ["GET", `${tasksOf(user)}/${task.id}/complete`, "PATCH"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await rest(server, method, path, { auth: user.auth });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("allow")).toBe(allow);
+      expect(res.body).toMatchObject({ data: null, error: { code: "METHOD_NOT_SUPPORTED" } });
+    }
+    // Still the token first: another user's path is 403 whatever the method.
+    const other = newUser();
+    expect(
+      (await rest(server, "POST", `${tasksOf(user)}/stats`, { auth: other.auth })).status,
+    ).toBe(403);
+  });
+
   it("answers a path that is not valid percent-encoding with 400, not 500", async () => {
     const user = newUser();
     for (const bad of ["%E0%A4%A", "%ZZ", "%C0%AF"]) {
@@ -251,6 +274,20 @@ describe("REST task lifecycle", () => {
       completed: false,
       completedAt: null,
       version: 2,
+    });
+  });
+
+  it("PUT without a title says the title is required, in plain words", async () => {
+    const user = newUser();
+    const task = await create(user, { title: "t" });
+    const res = await rest(server, "PUT", `${tasksOf(user)}/${task.id}`, {
+      auth: user.auth,
+      body: { priority: "high", completed: "yes" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.issues.fieldErrors).toEqual({
+      title: ["Required"],
+      completed: ["Must be a boolean"],
     });
   });
 

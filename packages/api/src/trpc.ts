@@ -42,8 +42,27 @@ export function validationIssues(error: TRPCError): ValidationIssues | undefined
   return error.cause instanceof ZodError ? z.flattenError(error.cause) : undefined;
 }
 
+export const MALFORMED_JSON_MESSAGE = "Malformed JSON body";
+export const MALFORMED_JSON_INPUT_MESSAGE = 'Malformed JSON in the "input" parameter';
+export const BODY_TOO_LARGE_MESSAGE = "Request body too large";
+export const JSON_ONLY_MESSAGE = "Send the body as application/json";
+
+/**
+ * What a client reads for errors raised by tRPC's own HTTP handling rather than by our code: the
+ * same words the REST adapter uses, instead of a parser's or an internal text.
+ */
+function transportMessage(error: TRPCError, type: string): string | undefined {
+  if (error.cause instanceof AppError) return undefined;
+  if (error.cause instanceof SyntaxError) {
+    return type === "query" ? MALFORMED_JSON_INPUT_MESSAGE : MALFORMED_JSON_MESSAGE;
+  }
+  if (error.code === "PAYLOAD_TOO_LARGE") return BODY_TOO_LARGE_MESSAGE;
+  if (error.code === "UNSUPPORTED_MEDIA_TYPE") return JSON_ONLY_MESSAGE;
+  return undefined;
+}
+
 const t = initTRPC.context<Context>().create({
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, type, ctx }) {
     const { stack: _stack, ...data } = shape.data;
     const issues = validationIssues(error);
     // Nothing internal (stack, SQL, driver text) ever reaches a client.
@@ -52,8 +71,8 @@ const t = initTRPC.context<Context>().create({
         ? INTERNAL_MESSAGE
         : issues
           ? INVALID_INPUT_MESSAGE
-          : shape.message;
-    return { ...shape, message, data: { ...data, issues } };
+          : (transportMessage(error, type) ?? shape.message);
+    return { ...shape, message, data: { ...data, issues, requestId: ctx?.requestId } };
   },
 });
 

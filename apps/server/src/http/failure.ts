@@ -1,6 +1,6 @@
 import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { Request, Response } from "express";
-import { sendError } from "../rest/envelope.ts";
+import { requestIdOf, sendError } from "../rest/envelope.ts";
 
 /**
  * Answers a request refused before it reached a handler (rate limit, deadline) in the shape its
@@ -20,7 +20,7 @@ export function sendFailure(
     error: {
       message: failure.message,
       code: TRPC_ERROR_CODES_BY_KEY[failure.code],
-      data: { code: failure.code, httpStatus: failure.status },
+      data: { code: failure.code, httpStatus: failure.status, requestId: requestIdOf(res) },
     },
   });
 }

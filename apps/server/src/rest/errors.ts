@@ -1,7 +1,9 @@
 import { AppError } from "@todo/api/errors";
 import {
+  BODY_TOO_LARGE_MESSAGE,
   INTERNAL_MESSAGE,
   INVALID_INPUT_MESSAGE,
+  MALFORMED_JSON_MESSAGE,
   toTRPCError,
   validationIssues,
 } from "@todo/api/trpc";
@@ -22,8 +24,8 @@ const CODE_BY_STATUS: Record<number, string> = {
   415: "UNSUPPORTED_MEDIA_TYPE",
 };
 const MESSAGE_BY_TYPE: Record<string, string> = {
-  "entity.parse.failed": "Malformed JSON body",
-  "entity.too.large": "Request body too large",
+  "entity.parse.failed": MALFORMED_JSON_MESSAGE,
+  "entity.too.large": BODY_TOO_LARGE_MESSAGE,
   "encoding.unsupported": "Unsupported content encoding",
   "charset.unsupported": "Unsupported charset: send UTF-8 JSON",
   "request.aborted": "Request aborted",

@@ -8,12 +8,12 @@ import {
   type TaskDto,
   zTaskReplace,
 } from "@todo/api/task/schemas";
-import { createContextInner } from "@todo/api/trpc";
+import { createContextInner, JSON_ONLY_MESSAGE } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
 import { TRPCError } from "@trpc/server";
 import express, { type Request, type RequestHandler, type Response } from "express";
 import { authOf } from "../http/authenticate.ts";
-import { requestIdOf, sendData } from "./envelope.ts";
+import { requestIdOf, sendData, sendError } from "./envelope.ts";
 
 type Caller = ReturnType<typeof createCaller>;
 
@@ -133,9 +133,13 @@ export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
     sendTask(res, 201, task);
   });
 
+  api.all("/:user_id/tasks", methodNotAllowed("GET, HEAD, POST"));
+
   api.get("/:user_id/tasks/stats", async (_req, res) => {
     sendData(res, 200, await callerOf(res).task.stats());
   });
+  // Before the /:id routes, which would otherwise take "stats" for an id.
+  api.all("/:user_id/tasks/stats", methodNotAllowed("GET, HEAD"));
 
   api.get("/:user_id/tasks/:id", async (req, res) => {
     sendTask(res, 200, await callerOf(res).task.byId({ id: req.params.id }));
@@ -179,5 +183,19 @@ export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
     );
   });
 
+  api.all("/:user_id/tasks/:id", methodNotAllowed("GET, HEAD, PUT, PATCH, DELETE"));
+  api.all("/:user_id/tasks/:id/complete", methodNotAllowed("PATCH"));
+
   return api;
+}
+
+/** A known route asked with a method it does not have: 405 with the methods it has. */
+function methodNotAllowed(allow: string): RequestHandler {
+  return (_req, res) => {
+    res.setHeader("Allow", allow);
+    sendError(res, 405, {
+      code: "METHOD_NOT_SUPPORTED",
+      message: `Method not allowed here; use ${allow.replace(/, (?=[^,]*$)/, " or ")}`,
+    });
+  };
 }

@@ -1,5 +1,21 @@
 import { z } from "zod";
 
+// Clients read these messages in `issues`: plain words instead of zod's defaults ("Invalid input:
+// expected string, received undefined"). Set once for the process; a schema's own message wins.
+const ARTICLE: Record<string, string> = { object: "an object", array: "an array" };
+z.config({
+  customError: (issue) => {
+    if (issue.code === "invalid_type") {
+      if (issue.input === undefined) return "Required";
+      return `Must be ${ARTICLE[issue.expected] ?? `a ${issue.expected}`}`;
+    }
+    if (issue.code === "invalid_value" && issue.values.every((v) => typeof v === "string")) {
+      return `Must be one of: ${issue.values.join(", ")}`;
+    }
+    return undefined;
+  },
+});
+
 // Tabs and newlines are fine in a description; no other control character (NUL cannot even be
 // stored in PostgreSQL text) is accepted anywhere.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
