@@ -50,7 +50,7 @@ const hasBody = (req: Request) =>
 // Bodies are only accepted as JSON; anything else with content is 415, never silently ignored.
 const requireJson: RequestHandler = (req, _res, next) => {
   if (hasBody(req) && !req.is("application/json")) {
-    throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json");
+    throw new AppError("UNSUPPORTED_MEDIA_TYPE", JSON_ONLY_MESSAGE);
   }
   next();
 };
