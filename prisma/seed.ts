@@ -50,7 +50,42 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
 const url =
   process.env.DIRECT_URL || process.env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/todo";
 const started = Date.now();
-const { db, close } = createDb({ url });
+const { db, pool, close } = createDb({ url });
+
+/** Where the seed writes, without the password. */
+function describeUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return "the configured database";
+  }
+}
+
+// The tables must be there: a fresh database gets one line saying what to run, not a stack trace.
+async function checkMigrated(): Promise<string | undefined> {
+  const where = describeUrl(url);
+  try {
+    const { rows } = await pool.query<{ ok: boolean }>(
+      "SELECT to_regclass('public.users') IS NOT NULL AND to_regclass('public.tasks') IS NOT NULL AS ok",
+    );
+    if (!rows[0]?.ok) {
+      return `The database ${where} has no tables yet: run \`pnpm db:migrate\` first (it uses the same DIRECT_URL / DATABASE_URL).`;
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return `Cannot use the database ${where} (${reason}): set DIRECT_URL or DATABASE_URL, or start PostgreSQL.`;
+  }
+  return undefined;
+}
+
+const problem = await checkMigrated();
+if (problem) {
+  log(problem);
+  await close();
+  process.exit(1);
+}
+
 try {
   const userIds = Array.from(
     { length: users },

@@ -58,6 +58,25 @@ describe("pnpm db:seed", () => {
       expect(await verifier.verify(token as string)).toEqual({ userId });
     }
   });
+
+  it("on a database nobody migrated, says in one line what to run", async () => {
+    const empty = await createTestDatabase({ prefix: "todo_test_unmigrated", migrate: false });
+    try {
+      const result = await promisify(execFile)("pnpm", ["-s", "db:seed"], {
+        cwd: repoRoot,
+        env: { ...env(), DATABASE_URL: empty.url },
+      }).then(
+        () => ({ code: 0, stderr: "" }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split("\n");
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/has no tables yet: run `pnpm db:migrate` first/);
+    } finally {
+      await empty.drop();
+    }
+  });
 });
 
 describe("pnpm token", () => {
@@ -93,16 +112,18 @@ describe("pnpm token", () => {
 });
 
 describe("pnpm db:studio", () => {
-  it("opens Prisma Studio on the configured database", async () => {
+  it("serves Prisma Studio on the configured database, headless", async () => {
     const port = await new Promise<number>((resolve) => {
       const probe = net.createServer().listen(0, "127.0.0.1", () => {
         const { port } = probe.address() as net.AddressInfo;
         probe.close(() => resolve(port));
       });
     });
-    studio = spawn("pnpm", ["db:studio", "--port", String(port), "--browser", "none"], {
+    // As documented, on a machine without a desktop: no browser to open, so it prints the URL.
+    const { DISPLAY: _x, WAYLAND_DISPLAY: _w, BROWSER: _b, ...headless } = env();
+    studio = spawn("pnpm", ["db:studio", "--port", String(port)], {
       cwd: repoRoot,
-      env: env(),
+      env: headless,
       detached: true,
     });
     let output = "";

@@ -1,5 +1,6 @@
 // `pnpm db:*` entry point: node --import tsx migrate/cli.ts <command> [--name <name>]
 import { parseArgs } from "node:util";
+import pg from "pg";
 import { type MigrateCommand, runMigrate, runPrisma } from "./run.ts";
 
 const DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/todo";
@@ -22,13 +23,56 @@ const migrateCommands: Record<string, MigrateCommand> = {
   "diff-check": { kind: "diff-check" },
 };
 
+/**
+ * Creates the URL's database when it does not exist yet (as `migrate dev` does, and `migrate
+ * deploy` does not), so the first `pnpm db:migrate` on a fresh server works. Quiet otherwise: any
+ * problem reaching the server is left for the migration to report.
+ */
+async function ensureDatabase(databaseUrl: string): Promise<void> {
+  let name: string;
+  let admin: URL;
+  try {
+    admin = new URL(databaseUrl);
+    name = decodeURIComponent(admin.pathname.slice(1));
+    admin.pathname = "/postgres";
+  } catch {
+    return;
+  }
+  if (!name || name === "postgres") return;
+  const client = new pg.Client({ connectionString: admin.toString() });
+  try {
+    await client.connect();
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+      console.log(`Created database "${name}"`);
+    }
+  } catch {
+    // No maintenance database, or no right to create one: the migration says what is wrong.
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** A browser can be opened here: macOS, Windows, a Linux desktop session, or $BROWSER named. */
+function hasDesktop(): boolean {
+  if (process.env.BROWSER) return process.env.BROWSER !== "none";
+  if (process.platform === "darwin" || process.platform === "win32") return true;
+  return Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+}
+
 async function main(): Promise<number> {
   if (command === "generate") return (await runPrisma(["generate", ...passThrough])).code;
   if (command === "studio") {
-    return (await runPrisma(["studio", ...passThrough], { DATABASE_URL: url, DIRECT_URL: url }))
-      .code;
+    const args = ["studio", ...passThrough];
+    // Prisma opens a browser unless told not to, and crashes where there is none to open
+    // (`spawn xdg-open ENOENT` on a server). Without a desktop it only prints the URL.
+    const choseBrowser = passThrough.some((a) => a === "-b" || a.startsWith("--browser"));
+    if (!choseBrowser && !hasDesktop()) args.push("--browser", "none");
+    return (await runPrisma(args, { DATABASE_URL: url, DIRECT_URL: url })).code;
   }
   const migrate = command ? migrateCommands[command] : undefined;
+  if (migrate?.kind === "deploy" || migrate?.kind === "dev") await ensureDatabase(url);
   if (!migrate) {
     console.error(
       `usage: cli.ts <generate|studio|${Object.keys(migrateCommands).join("|")}> [--name NAME]`,
