@@ -45,7 +45,7 @@ async function ensureDatabase(databaseUrl: string): Promise<void> {
     const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
     if (found.rowCount === 0) {
       await client.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
-      console.log(`Created database "${name}"`);
+      process.stdout.write(`Created database "${name}"\n`);
     }
   } catch {
     // No maintenance database, or no right to create one: the migration says what is wrong.
