@@ -1,6 +1,7 @@
 // @todo/client against the real server: the tRPC client and the REST client generated from the
 // OpenAPI document, both over a real socket.
 import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -57,6 +58,33 @@ describe("@todo/client", () => {
   it("has REST types generated from the current OpenAPI document", async () => {
     // Fails after a schema change until `pnpm client:generate` is run and committed.
     expect(await clientTypesAreCurrent()).toBe(true);
+  });
+
+  it("runs the README's client example as written, against a real server", async () => {
+    const root = join(import.meta.dirname, "../../..");
+    const source = await readFile(join(root, "examples/consumer/src/quickstart.ts"), "utf8");
+    const region = /\/\/ #region readme\n([\s\S]*?)\/\/ #endregion readme/.exec(source)?.[1];
+    const readme = await readFile(join(root, "README.md"), "utf8");
+    // The README shows exactly the file's example, so what it shows is what runs here.
+    expect(region).toBeDefined();
+    expect(readme).toContain(region);
+
+    const user = newUser();
+    const { stdout } = await promisify(execFile)(
+      "pnpm",
+      ["-s", "--filter", "@todo/consumer-example", "quickstart"],
+      {
+        cwd: root,
+        env: {
+          ...process.env,
+          TODO_API_URL: server.baseUrl,
+          TODO_TOKEN: user.token,
+          TODO_USER_ID: user.id,
+        },
+      },
+    );
+    expect(stdout).toContain('tRPC: created "Buy milk"; 1 open task(s), next page: null');
+    expect(stdout).toMatch(/REST: 1 task\(s\), request [0-9a-f-]{36}/);
   });
 
   it("types a separate consumer project: its right calls compile, its wrong calls do not", async () => {
