@@ -46,3 +46,24 @@ it("runs every scenario against B0, B1 and the product (REST and tRPC), then eve
     await rm(out, { recursive: true, force: true });
   }
 });
+
+it("measures the embedded database against PostgreSQL, every request answered", async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--import", "tsx", "src/embedded.ts", "--duration", "1", "--reps", "1", "--json"],
+    { cwd: join(import.meta.dirname, ".."), maxBuffer: 10 * 1024 * 1024 },
+  );
+  const { rows } = JSON.parse(stdout) as {
+    rows: { load: string; server: string; rps: number; failures: number }[];
+  };
+  expect(rows.map((r) => `${r.load} ${r.server}`).sort()).toEqual([
+    "list PostgreSQL",
+    "list embedded",
+    "mixed PostgreSQL",
+    "mixed embedded",
+  ]);
+  for (const row of rows) {
+    expect(row.rps, `${row.load} ${row.server}`).toBeGreaterThan(0);
+    expect(row.failures, `${row.load} ${row.server}`).toBe(0);
+  }
+});
