@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { rest, trpcClient } from "./harness.ts";
+import { rest, type TestUser, trpcClient } from "./harness.ts";
+import { burst } from "./support/burst.ts";
 
 const repoRoot = join(import.meta.dirname, "../../..");
 
@@ -18,7 +19,7 @@ function newcomerEnv(dataDir: string): NodeJS.ProcessEnv {
     NODE_ENV: _n,
     ...rest
   } = process.env;
-  return { ...rest, DATA_DIR: dataDir, PORT: "0" };
+  return { ...rest, DATA_DIR: dataDir, PORT: "0", DATABASE_POOL_IDLE_TIMEOUT_MS: "500" };
 }
 
 let dataDir: string;
@@ -71,6 +72,24 @@ it("pnpm start serves authenticated requests on the embedded database", async ()
   const listed = await trpcClient(server, auth).task.list.query();
   expect(listed.items.map((t) => t.title)).toEqual(["first task"]);
   expect((await rest(server, "GET", "/api/someone-else/tasks", { auth })).status).toBe(403);
+
+  // Ordinary use of the default mode: bursts on both surfaces, before and after an idle period
+  // longer than the pool's idle timeout (set short here), all answered successfully.
+  const tokenFor = async (id: string) => {
+    const { stdout: token } = await promisify(execFile)("pnpm", ["-s", "token", id], {
+      cwd: repoRoot,
+      env,
+    });
+    return { id, token: token.trim(), auth: `Bearer ${token.trim()}` };
+  };
+  const [first, second, third] = await Promise.all(
+    ["burst-1", "burst-2", "burst-3"].map((id) => tokenFor(id)),
+  );
+  await burst(server, first as TestUser);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await Promise.all([burst(server, second as TestUser), burst(server, third as TestUser)]);
+  const ready = await rest(server, "GET", "/health/ready");
+  expect(ready.status).toBe(200);
 
   // SIGTERM to the process group (pnpm and the server): the server closes cleanly.
   const exited = new Promise<void>((resolve) => child.on("close", () => resolve()));
