@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { signHs256Token } from "@todo/api/auth";
 import { createTestDatabase } from "@todo/db/test-database";
 import autocannon from "autocannon";
+import { listeningUrl } from "./listening.ts";
 
 const { values } = parseArgs({
   options: {
@@ -47,25 +48,7 @@ async function startServer(name: Server["name"], env: Record<string, string>): P
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Listening on (http:\/\/[^\s"]+)/.exec(output);
-      if (match?.[1]) {
-        // From here on its output (a log line per request) is read and dropped, never kept.
-        proc.stdout?.off("data", onData);
-        proc.stderr?.off("data", onData);
-        proc.stdout?.resume();
-        proc.stderr?.resume();
-        resolve(match[1]);
-      }
-    };
-    proc.stdout?.on("data", onData);
-    proc.stderr?.on("data", onData);
-    proc.on("exit", (code) => reject(new Error(`${name} exited (${code}):\n${output}`)));
-  });
-  return { name, url, proc };
+  return { name, url: await listeningUrl(proc, name), proc };
 }
 
 const users = Array.from({ length: USERS }, (_, i) => {

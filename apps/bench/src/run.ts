@@ -16,6 +16,7 @@ import { Client } from "undici";
 import { renderChart } from "./chart.ts";
 import { ensureDataset } from "./dataset.ts";
 import type { GeneratorConfig, GeneratorResult, Scenario, Target } from "./generator.ts";
+import { listeningUrl } from "./listening.ts";
 import type { OpenLoopConfig, OpenLoopResult } from "./open-loop.ts";
 import { type Extras, type OpenLoopRow, type Row, renderMarkdown, summarize } from "./report.ts";
 import { writeTokens } from "./tokens.ts";
@@ -68,24 +69,7 @@ function spawnPinned(core: number, args: string[], env: Record<string, string>) 
 
 async function startServer(name: Server["name"], entry: string, env: Record<string, string>) {
   const proc = spawnPinned(0, [entry], env);
-  let output = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Listening on (http:\/\/[^\s"]+)/.exec(output);
-      if (match?.[1]) {
-        proc.stdout?.off("data", onData);
-        // Keep draining its output (logs) so it never blocks on a full pipe.
-        proc.stdout?.resume();
-        resolve(match[1]);
-      }
-    };
-    proc.stdout?.on("data", onData);
-    proc.stderr?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    proc.on("exit", (code) => reject(new Error(`${name} exited (${code}):\n${output}`)));
-  });
+  const url = await listeningUrl(proc, name);
   return { name, url, proc };
 }
 
