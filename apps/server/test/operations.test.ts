@@ -40,6 +40,9 @@ async function create(user: TestUser, title = "t") {
   return res.body.data as { id: string; version: number };
 }
 
+/** tRPC's error shape, as the tests read it. */
+type TrpcErrorBody = { error: { message: string; data: Record<string, unknown> } };
+
 describe("headers", () => {
   it("sends standard security headers and no X-Powered-By", async () => {
     const res = await rest(server, "GET", tasksOf(newUser()), { auth: newUser().auth });
@@ -220,14 +223,14 @@ describe("request limits", () => {
       meta: { requestId: headers.headers.get("x-request-id") },
     });
     expect(big.headers.get("x-request-id")).toBeTruthy();
-    const bigBody = await big.json();
+    const bigBody = (await big.json()) as TrpcErrorBody;
     expect(bigBody.error.message).toBe("Request body too large");
     expect(bigBody.error.data.requestId).toBe(big.headers.get("x-request-id"));
     const trpcHeaders = await fetch(`${server.baseUrl}/trpc/task.list`, {
       headers: { authorization: user.auth, "x-padding": "p".repeat(20_000) },
     });
     expect(trpcHeaders.status).toBe(431);
-    expect((await trpcHeaders.json()).error.data).toMatchObject({
+    expect(((await trpcHeaders.json()) as TrpcErrorBody).error.data).toMatchObject({
       code: "BAD_REQUEST",
       httpStatus: 431,
     });
@@ -241,7 +244,7 @@ describe("request limits", () => {
       body: '{"title": ',
     });
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = (await res.json()) as TrpcErrorBody;
     // The same words as REST, not the parser's text.
     expect(body.error.message).toBe("Malformed JSON body");
     expect(body.error.data).toMatchObject({
@@ -251,7 +254,9 @@ describe("request limits", () => {
     const query = await fetch(`${server.baseUrl}/trpc/task.byId?input=%7Bbad`, {
       headers: { authorization: user.auth },
     });
-    expect((await query.json()).error.message).toBe('Malformed JSON in the "input" parameter');
+    expect(((await query.json()) as TrpcErrorBody).error.message).toBe(
+      'Malformed JSON in the "input" parameter',
+    );
   });
 
   it("answers a tRPC body that is not JSON with 415 and the REST adapter's words", async () => {
@@ -262,7 +267,9 @@ describe("request limits", () => {
       body: "title",
     });
     expect(res.status).toBe(415);
-    expect((await res.json()).error.message).toBe("Send the body as application/json");
+    expect(((await res.json()) as TrpcErrorBody).error.message).toBe(
+      "Send the body as application/json",
+    );
   });
 });
 

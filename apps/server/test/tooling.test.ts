@@ -120,7 +120,7 @@ describe("pnpm db:studio", () => {
       });
     });
     // As documented, on a machine without a desktop: no browser to open, so it prints the URL.
-    const { DISPLAY: _x, WAYLAND_DISPLAY: _w, BROWSER: _b, ...headless } = env();
+    const { DISPLAY: _x, WAYLAND_DISPLAY: _w, BROWSER: _b, ...headless }: NodeJS.ProcessEnv = env();
     studio = spawn("pnpm", ["db:studio", "--port", String(port)], {
       cwd: repoRoot,
       env: headless,
