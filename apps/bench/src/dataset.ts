@@ -43,13 +43,20 @@ function migrationsHash(): string {
   return hash.digest("hex").slice(0, 10);
 }
 
-/** Creates (or reuses) the dataset; `log` hears about progress. */
+/**
+ * Creates (or reuses) the dataset; `log` hears about progress. A `throwaway` one (the smoke run's)
+ * has a name of its own, so runs on one PostgreSQL never share it, and is never reused.
+ */
 export async function ensureDataset(
   users: number,
   tasksPerUser: number,
   log: (message: string) => void,
+  options: { throwaway?: boolean } = {},
 ): Promise<Dataset> {
-  const name = `todo_bench_v${DATASET_VERSION}_${users}x${tasksPerUser}_${migrationsHash()}`;
+  const shared = `todo_bench_v${DATASET_VERSION}_${users}x${tasksPerUser}_${migrationsHash()}`;
+  const name = options.throwaway
+    ? `todo_bench_run_${users}x${tasksPerUser}_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`
+    : shared;
   const base = adminUrl();
   const { url, drop } = databaseOnAdminServer(name);
   const exists = await withClient(base, async (c) => {

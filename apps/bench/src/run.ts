@@ -189,12 +189,14 @@ async function memoryPerConnection(server: Server, count: number) {
   }
 }
 
-const dataset = await ensureDataset(users, tasksPerUser, log);
+const dataset = await ensureDataset(users, tasksPerUser, log, { throwaway: smoke });
 const tokensDir = await mkdtemp(join(tmpdir(), "todo-bench-tokens-"));
 const tokensFile = join(tokensDir, "tokens.json");
 writeTokens(tokensFile, SECRET, Math.max(users, SMALL.users));
 const closedOnly = values["closed-only"] ?? false;
-const small = closedOnly ? undefined : await ensureDataset(SMALL.users, SMALL.tasksPerUser, log);
+const small = closedOnly
+  ? undefined
+  : await ensureDataset(SMALL.users, SMALL.tasksPerUser, log, { throwaway: smoke });
 const common = { DATABASE_URL: dataset.url, PORT: "0" };
 const productEnv = {
   NODE_ENV: "production",
@@ -346,7 +348,7 @@ try {
   process.stdout.write(markdown);
 } finally {
   for (const server of Object.values(servers)) server.proc.kill("SIGTERM");
-  // The smoke run's small dataset is not worth keeping; the full one is reused.
+  // The smoke run's datasets are its own and not worth keeping; the full one is reused.
   await rm(tokensDir, { recursive: true, force: true });
   if (smoke) {
     await dataset.drop();
