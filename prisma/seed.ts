@@ -73,6 +73,9 @@ async function checkMigrated(): Promise<string | undefined> {
       return `The database ${where} has no tables yet: run \`pnpm db:migrate\` first (it uses the same DIRECT_URL / DATABASE_URL).`;
     }
   } catch (error) {
+    if ((error as { code?: string }).code === "3D000") {
+      return `The database ${where} does not exist yet: run \`pnpm db:migrate\` first (it creates and migrates it, with the same DIRECT_URL / DATABASE_URL).`;
+    }
     const reason = error instanceof Error ? error.message : String(error);
     return `Cannot use the database ${where} (${reason}): set DIRECT_URL or DATABASE_URL, or start PostgreSQL.`;
   }
@@ -114,7 +117,9 @@ try {
     process.env.BETTER_AUTH_SECRET ??
     (await readDevSecret(process.env.DATA_DIR ?? join(import.meta.dirname, "../.data")));
   if (process.env.NODE_ENV === "production" || !secret) {
-    log(`Tokens: pnpm token ${userIds[0]}  (needs BETTER_AUTH_SECRET or a started dev server)`);
+    log(
+      `Tokens: pnpm -s run token ${userIds[0]}  (needs BETTER_AUTH_SECRET or a started dev server)`,
+    );
   } else {
     log("Tokens (HS256, 1 hour):");
     for (const userId of userIds.slice(0, 3)) {

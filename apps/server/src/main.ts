@@ -112,7 +112,7 @@ if (env.TRUST_PROXY) {
 }
 
 const server = createServer(app);
-answerClientErrors(server);
+answerClientErrors(server, logger);
 // Slow or stalled clients cannot hold connections open for long.
 server.headersTimeout = 10_000;
 server.requestTimeout = 30_000;
@@ -124,7 +124,7 @@ server.listen(env.PORT, env.HOST, () => {
   const host = env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST;
   logger.info(`Listening on http://${host}:${port} (tRPC at /trpc, REST at /api)`);
   if (env.NODE_ENV !== "production" && env.verifiers.includes("hs256")) {
-    logger.info("Get a development token with: pnpm token <user-id>");
+    logger.info("Get a development token with: pnpm -s run token <user-id>");
   }
 });
 server.on("error", (error) => {

@@ -1,8 +1,8 @@
-// Prints a signed development token: pnpm token <user-id> [--ttl <seconds>]
+// Prints a signed development token: pnpm -s run token <user-id> [--ttl <seconds>]
 import { parseArgs } from "node:util";
 import { signHs256Token } from "@todo/api/auth";
 import { readDevSecret } from "./dev-secret.ts";
-import { loadEnv } from "./env.ts";
+import { type Env, EnvError, loadEnv } from "./env.ts";
 
 function fail(message: string): never {
   console.error(message);
@@ -14,13 +14,19 @@ const { positionals, values } = parseArgs({
   options: { ttl: { type: "string", default: "3600" } },
 });
 const userId = positionals[0];
-if (!userId) fail("usage: pnpm token <user-id> [--ttl <seconds>]");
+if (!userId) fail("usage: pnpm -s run token <user-id> [--ttl <seconds>]");
 const ttl = Number(values.ttl);
 if (!Number.isInteger(ttl) || ttl < 1 || ttl > 30 * 24 * 3600) {
   fail("--ttl must be a whole number of seconds, at most 30 days");
 }
 
-const env = loadEnv();
+let env: Env;
+try {
+  env = loadEnv();
+} catch (error) {
+  if (!(error instanceof EnvError)) throw error;
+  fail(error.message);
+}
 if (env.NODE_ENV === "production") fail("Refusing to mint tokens in production.");
 const secret = env.BETTER_AUTH_SECRET ?? (await readDevSecret(env.DATA_DIR));
 if (!secret) {

@@ -1,5 +1,5 @@
 import { appRouter } from "@todo/api/router";
-import { createContextInner } from "@todo/api/trpc";
+import { createContextInner, tagRequestId } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import type { Logger } from "pino";
@@ -22,8 +22,10 @@ export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
         ? createContextInner({ db, user: { id: auth.userId }, requestId })
         : createContextInner({ db, user: null, authError: auth.error, requestId });
     },
-    responseMeta({ errors }) {
+    responseMeta({ ctx, errors }) {
       const headers: Record<string, string> = {};
+      // An error answered before the context existed would otherwise go out as text/plain.
+      if (!ctx && errors.length > 0) headers["Content-Type"] = "application/json";
       const unauthorized = errors.find((e) => e.code === "UNAUTHORIZED");
       if (unauthorized) headers["WWW-Authenticate"] = wwwAuthenticate(unauthorized.message);
       if (errors.some((e) => e.code === "SERVICE_UNAVAILABLE")) {
@@ -31,9 +33,11 @@ export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
       }
       return { headers };
     },
-    onError({ error, ctx }) {
+    onError({ error, ctx, req }) {
+      if (!ctx && req.res) tagRequestId(error, requestIdOf(req.res));
       if (error.code === "INTERNAL_SERVER_ERROR") {
-        logger.error({ requestId: ctx?.requestId, err: error.cause ?? error }, "unhandled error");
+        const requestId = ctx?.requestId ?? (req.res ? requestIdOf(req.res) : undefined);
+        logger.error({ requestId, err: error.cause ?? error }, "unhandled error");
       }
     },
   });

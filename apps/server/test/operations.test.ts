@@ -267,9 +267,10 @@ describe("request limits", () => {
       body: "title",
     });
     expect(res.status).toBe(415);
-    expect(((await res.json()) as TrpcErrorBody).error.message).toBe(
-      "Send the body as application/json",
-    );
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await res.json()) as TrpcErrorBody;
+    expect(body.error.message).toBe("Send the body as application/json");
+    expect(body.error.data.requestId).toBe(res.headers.get("x-request-id"));
   });
 });
 

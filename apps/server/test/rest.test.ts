@@ -132,7 +132,16 @@ describe("REST bodies", () => {
       headers: { "content-type": "application/json" },
     });
     expect(malformed.status).toBe(400);
-    expect(malformed.body.error.code).toBe("BAD_REQUEST");
+    expect(malformed.body.error).toEqual({ code: "BAD_REQUEST", message: "Malformed JSON body" });
+    for (const body of ["null", "42", '"title"']) {
+      const scalar = await rest(server, "POST", tasksOf(user), {
+        auth: user.auth,
+        body,
+        headers: { "content-type": "application/json" },
+      });
+      expect(scalar.status, body).toBe(400);
+      expect(scalar.body.error.message, body).toBe("Body must be a JSON object");
+    }
 
     const form = await rest(server, "POST", tasksOf(user), {
       auth: user.auth,

@@ -57,7 +57,7 @@ it("pnpm start serves authenticated requests on the embedded database", async ()
   const baseUrl = await waitForUrl(child);
   expect(output).toContain("embedded PostgreSQL");
 
-  const { stdout } = await promisify(execFile)("pnpm", ["-s", "token", "newcomer"], {
+  const { stdout } = await promisify(execFile)("pnpm", ["-s", "run", "token", "newcomer"], {
     cwd: repoRoot,
     env,
   });
@@ -76,7 +76,7 @@ it("pnpm start serves authenticated requests on the embedded database", async ()
   // Ordinary use of the default mode: bursts on both surfaces, before and after an idle period
   // longer than the pool's idle timeout (set short here), all answered successfully.
   const tokenFor = async (id: string) => {
-    const { stdout: token } = await promisify(execFile)("pnpm", ["-s", "token", id], {
+    const { stdout: token } = await promisify(execFile)("pnpm", ["-s", "run", "token", id], {
       cwd: repoRoot,
       env,
     });

@@ -76,12 +76,26 @@ describe("pnpm db:seed", () => {
     } finally {
       await empty.drop();
     }
+    // A database that does not exist at all: the same advice (db:migrate creates it).
+    const missing = new URL(empty.url);
+    missing.pathname = `/todo_test_missing_${crypto.randomUUID().slice(0, 8)}`;
+    const absent = await promisify(execFile)("pnpm", ["-s", "db:seed"], {
+      cwd: repoRoot,
+      env: { ...env(), DATABASE_URL: missing.toString() },
+    }).then(
+      () => ({ code: 0, stderr: "" }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(absent.code).toBe(1);
+    expect(absent.stderr.trim()).toMatch(
+      /^The database .* does not exist yet: run `pnpm db:migrate` first/,
+    );
   });
 });
 
-describe("pnpm token", () => {
+describe("pnpm run token", () => {
   const token = (extra: Record<string, string>) =>
-    promisify(execFile)("pnpm", ["-s", "token", "someone"], {
+    promisify(execFile)("pnpm", ["-s", "run", "token", "someone"], {
       cwd: repoRoot,
       env: env(extra),
     }).then(

@@ -108,6 +108,9 @@ describe("tRPC API", () => {
       headers: { authorization: user.auth },
     });
     expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+    const body = (await response.json()) as { error: { data: { requestId?: string } } };
+    expect(body.error.data.requestId).toBe(response.headers.get("x-request-id"));
   });
 
   it("recreates a users row that disappeared behind the per-process cache", async () => {

@@ -1,5 +1,5 @@
 // The README's client example, whole and runnable. With the server started (`pnpm start`):
-//   TODO_TOKEN=$(pnpm -s token alice) pnpm --filter @todo/consumer-example quickstart
+//   TODO_TOKEN=$(pnpm -s run token alice) pnpm --filter @todo/consumer-example quickstart
 // TODO_USER_ID (default alice) must be the token's subject; TODO_API_URL defaults to the local server.
 import { createClient } from "@todo/client";
 import { createRestClient } from "@todo/client/rest";

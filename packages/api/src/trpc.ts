@@ -61,6 +61,15 @@ function transportMessage(error: TRPCError, type: string): string | undefined {
   return undefined;
 }
 
+// Errors tRPC raises before a context exists (a body that is not JSON, too many calls in a batch)
+// get their request id from the HTTP adapter, which knows it, through this map.
+const requestIdOfError = new WeakMap<object, string>();
+
+/** Gives an error raised before the context existed the request id its answer should carry. */
+export function tagRequestId(error: TRPCError, requestId: string): void {
+  requestIdOfError.set(error, requestId);
+}
+
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error, type, ctx }) {
     const { stack: _stack, ...data } = shape.data;
@@ -72,7 +81,8 @@ const t = initTRPC.context<Context>().create({
         : issues
           ? INVALID_INPUT_MESSAGE
           : (transportMessage(error, type) ?? shape.message);
-    return { ...shape, message, data: { ...data, issues, requestId: ctx?.requestId } };
+    const requestId = ctx?.requestId ?? requestIdOfError.get(error);
+    return { ...shape, message, data: { ...data, issues, requestId } };
   },
 });
 

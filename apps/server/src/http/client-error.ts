@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
+import type { Logger } from "pino";
 
 const REASONS: Record<number, string> = {
   400: "Bad Request",
@@ -14,7 +15,7 @@ const REASONS: Record<number, string> = {
  * request line, headers too slow) are answered in the same error shape as every other failure,
  * with a request id, instead of Node's empty default answer.
  */
-export function answerClientErrors(server: Server): void {
+export function answerClientErrors(server: Server, logger?: Logger): void {
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (error.code === "ECONNRESET" || !socket.writable) {
       socket.destroy();
@@ -33,6 +34,7 @@ export function answerClientErrors(server: Server): void {
           ? "Request headers took too long"
           : "Malformed HTTP request";
     const requestId = randomUUID();
+    logger?.info({ requestId, status, reason: error.code }, "request refused by the HTTP parser");
     const raw = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 64).toString("latin1");
     const body = JSON.stringify(
       raw && /^[A-Z]+ \/trpc[/?]/.test(raw)

@@ -38,9 +38,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const status = typeof err?.status === "number" ? err.status : undefined;
     if (status !== undefined && status >= 400 && status < 500 && !(err instanceof TRPCError)) {
       const fallback = status === 404 ? "Route not found" : "Bad request";
+      // body-parser's strict mode refuses valid JSON that is not an object or array (`null`, `1`).
+      const notAnObject =
+        err.type === "entity.parse.failed" &&
+        typeof err.body === "string" &&
+        /^\s*(null|true|false|-?\d|")/.test(err.body);
       sendError(res, status, {
         code: CODE_BY_STATUS[status] ?? "BAD_REQUEST",
-        message: (typeof err.type === "string" && MESSAGE_BY_TYPE[err.type]) || fallback,
+        message: notAnObject
+          ? "Body must be a JSON object"
+          : (typeof err.type === "string" && MESSAGE_BY_TYPE[err.type]) || fallback,
       });
       return;
     }
