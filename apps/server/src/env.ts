@@ -94,6 +94,11 @@ export class EnvError extends Error {
   }
 }
 
+/** The runtime mode alone, for commands that must refuse in production before anything else. */
+export function isProduction(source: NodeJS.ProcessEnv = process.env): boolean {
+  return source.NODE_ENV === "production";
+}
+
 /** Parses the environment; every missing or bad value is reported at once. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   // An empty variable (`DATABASE_URL=` in a .env file) means "not set".

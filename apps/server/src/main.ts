@@ -124,7 +124,10 @@ server.listen(env.PORT, env.HOST, () => {
   const host = env.HOST.includes(":") ? `[${env.HOST}]` : env.HOST;
   logger.info(`Listening on http://${host}:${port} (tRPC at /trpc, REST at /api)`);
   if (env.NODE_ENV !== "production" && env.verifiers.includes("hs256")) {
-    logger.info("Get a development token with: pnpm -s run token <user-id>");
+    const dataDir = env.DATA_DIR === ".data" ? "" : `DATA_DIR=${env.DATA_DIR} `;
+    logger.info(
+      `Get a development token with: ${dataDir}pnpm -s run token <user-id> (without pnpm: ${dataDir}npx -y pnpm@10 -s run token <user-id>)`,
+    );
   }
 });
 server.on("error", (error) => {

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { signHs256Token } from "@todo/api/auth";
 import { readDevSecret } from "./dev-secret.ts";
-import { type Env, EnvError, loadEnv } from "./env.ts";
+import { type Env, EnvError, isProduction, loadEnv } from "./env.ts";
 
 function fail(message: string): never {
   console.error(message);
@@ -20,6 +20,8 @@ if (!Number.isInteger(ttl) || ttl < 1 || ttl > 30 * 24 * 3600) {
   fail("--ttl must be a whole number of seconds, at most 30 days");
 }
 
+// Refused first: in production the remedy is Better Auth, not any other setting.
+if (isProduction()) fail("Refusing to mint tokens in production.");
 let env: Env;
 try {
   env = loadEnv();
@@ -27,7 +29,6 @@ try {
   if (!(error instanceof EnvError)) throw error;
   fail(error.message);
 }
-if (env.NODE_ENV === "production") fail("Refusing to mint tokens in production.");
 const secret = env.BETTER_AUTH_SECRET ?? (await readDevSecret(env.DATA_DIR));
 if (!secret) {
   fail(

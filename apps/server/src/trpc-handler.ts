@@ -1,5 +1,5 @@
 import { appRouter } from "@todo/api/router";
-import { createContextInner, tagRequestId } from "@todo/api/trpc";
+import { createContextInner, MAX_BATCH_SIZE, tagRequestId } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import type { Logger } from "pino";
@@ -14,7 +14,7 @@ export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
     router: appRouter,
     maxBodySize,
     // A frontend's httpBatchLink batches; a batch is bounded so one request cannot fan out.
-    maxBatchSize: 10,
+    maxBatchSize: MAX_BATCH_SIZE,
     createContext({ res }) {
       const auth = authOf(res);
       const requestId = requestIdOf(res);

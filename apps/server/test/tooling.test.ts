@@ -118,6 +118,10 @@ describe("pnpm run token", () => {
     });
     expect(production.code).toBe(1);
     expect(production.stderr).toContain("Refusing to mint tokens in production");
+    // Refused before the rest of the configuration is checked: no other setting would help.
+    const bare = await token({ NODE_ENV: "production", DATABASE_URL: "" });
+    expect(bare.code).toBe(1);
+    expect(bare.stderr.trim()).toBe("Refusing to mint tokens in production.");
     const noSecret = await token({ DATA_DIR: join(tmpdir(), `todo-empty-${crypto.randomUUID()}`) });
     expect(noSecret.code).toBe(1);
     expect(noSecret.stderr).toContain("No secret");

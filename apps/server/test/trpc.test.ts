@@ -109,7 +109,10 @@ describe("tRPC API", () => {
     });
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-    const body = (await response.json()) as { error: { data: { requestId?: string } } };
+    const body = (await response.json()) as {
+      error: { message: string; data: { requestId?: string } };
+    };
+    expect(body.error.message).toBe("At most 10 calls per batch");
     expect(body.error.data.requestId).toBe(response.headers.get("x-request-id"));
   });
 

@@ -6,6 +6,12 @@ import { createRestClient } from "@todo/client/rest";
 
 const url = process.env.TODO_API_URL ?? "http://127.0.0.1:3000";
 const userId = process.env.TODO_USER_ID ?? "alice";
+if (!process.env.TODO_TOKEN) {
+  console.error(
+    "Set TODO_TOKEN to a token for TODO_USER_ID: TODO_TOKEN=$(pnpm -s run token alice)",
+  );
+  process.exit(2);
+}
 // #region readme
 // A browser app asks Better Auth: `(await authClient.token()).data?.token`; here, the environment.
 const getToken = async () => process.env.TODO_TOKEN ?? "";

@@ -46,6 +46,8 @@ export const MALFORMED_JSON_MESSAGE = "Malformed JSON body";
 export const MALFORMED_JSON_INPUT_MESSAGE = 'Malformed JSON in the "input" parameter';
 export const BODY_TOO_LARGE_MESSAGE = "Request body too large";
 export const JSON_ONLY_MESSAGE = "Send the body as application/json";
+/** Calls one HTTP request may batch (the HTTP adapter's `maxBatchSize`). */
+export const MAX_BATCH_SIZE = 10;
 
 /**
  * What a client reads for errors raised by tRPC's own HTTP handling rather than by our code: the
@@ -57,6 +59,9 @@ function transportMessage(error: TRPCError, type: string): string | undefined {
     return type === "query" ? MALFORMED_JSON_INPUT_MESSAGE : MALFORMED_JSON_MESSAGE;
   }
   if (error.code === "PAYLOAD_TOO_LARGE") return BODY_TOO_LARGE_MESSAGE;
+  if (error.message === "Batch call exceeds maximum size") {
+    return `At most ${MAX_BATCH_SIZE} calls per batch`;
+  }
   if (error.code === "UNSUPPORTED_MEDIA_TYPE") return JSON_ONLY_MESSAGE;
   return undefined;
 }
