@@ -5,7 +5,7 @@ import express, { type RequestHandler } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
 import swaggerUi from "swagger-ui-express";
-import { authenticateRequest } from "./http/authenticate.ts";
+import { identifyRequest } from "./http/authenticate.ts";
 import { requestDeadline } from "./http/deadline.ts";
 import { healthRouter } from "./http/health.ts";
 import { requestLogging } from "./http/logging.ts";
@@ -89,7 +89,7 @@ export function createApp(options: AppOptions): express.Express {
 
   const surfaces = ["/api", "/trpc"];
   app.use(surfaces, requestDeadline(options.requestTimeoutMs ?? 15_000));
-  app.use(surfaces, authenticateRequest(verifier));
+  app.use(surfaces, identifyRequest(verifier));
   if (options.rateLimit) app.use(surfaces, options.rateLimit);
   app.use("/trpc", trpcHandler({ db, logger, maxBodySize: BODY_LIMIT_BYTES }));
   app.use("/api", restRouter({ db, bodyLimit: `${BODY_LIMIT_BYTES}b` }));

@@ -3,12 +3,11 @@ import { createContextInner, MAX_BATCH_SIZE, tagRequestId } from "@todo/api/trpc
 import type { Db } from "@todo/db/client";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import type { Logger } from "pino";
-import { authOf } from "./http/authenticate.ts";
 import { RETRY_AFTER_UNAVAILABLE_SECONDS, requestIdOf, wwwAuthenticate } from "./rest/envelope.ts";
 
 export type TrpcOptions = { db: Db; logger: Logger; maxBodySize: number };
 
-/** tRPC over HTTP at /trpc; the context is createContextInner plus the verified token. */
+/** tRPC over HTTP at /trpc; the context is createContextInner with the request's identity. */
 export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
   return createExpressMiddleware({
     router: appRouter,
@@ -16,11 +15,7 @@ export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
     // A frontend's httpBatchLink batches; a batch is bounded so one request cannot fan out.
     maxBatchSize: MAX_BATCH_SIZE,
     createContext({ res }) {
-      const auth = authOf(res);
-      const requestId = requestIdOf(res);
-      return "userId" in auth
-        ? createContextInner({ db, user: { id: auth.userId }, requestId })
-        : createContextInner({ db, user: null, authError: auth.error, requestId });
+      return createContextInner({ db, identify: res.locals.identify, requestId: requestIdOf(res) });
     },
     responseMeta({ ctx, errors }) {
       const headers: Record<string, string> = {};

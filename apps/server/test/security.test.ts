@@ -1,6 +1,10 @@
 // The same cases for every REST route and tRPC procedure: happy path, validation error, no token,
 // each kind of bad token, and another user's resource.
+import { request } from "node:http";
+import { createHs256Verifier, type TokenVerifier } from "@todo/api/auth";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rateLimiting } from "../src/http/rate-limit.ts";
 import { type Endpoint, restEndpoints, type Target, trpcEndpoints } from "./endpoints.ts";
 import {
   MISSING_ID,
@@ -8,6 +12,7 @@ import {
   newUser,
   rest,
   startServer,
+  TEST_SECRET,
   type TestServer,
   type TestUser,
 } from "./harness.ts";
@@ -149,5 +154,87 @@ describe.each(verifierKinds)("$kind", (kind) => {
         withoutRequestId(before),
       );
     });
+  });
+});
+
+describe("credentials", () => {
+  /** A request with two Authorization header lines, as a raw client (or a bad proxy) sends. */
+  function twoHeaders(path: string, first: TestUser, second: TestUser) {
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${server.baseUrl}${path}`, {
+        // As raw name/value pairs, so both lines go out; Host must then be given too.
+        headers: [
+          "host",
+          new URL(server.baseUrl).host,
+          "authorization",
+          first.auth,
+          "authorization",
+          second.auth,
+        ],
+      });
+      req.on("response", (res) => {
+        let body = "";
+        res.on("data", (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  it("refuses a request with more than one Authorization header, on both surfaces", async () => {
+    const [a, b] = [newUser(), newUser()];
+    for (const path of [`/api/${a.id}/tasks`, "/trpc/task.list"]) {
+      const answer = await twoHeaders(path, a, b);
+      expect(answer.status, path).toBe(400);
+      expect(answer.body, path).toContain("Send exactly one Authorization header");
+    }
+    // Even when both carry the same valid token: which one counts is not ours to guess.
+    const same = await twoHeaders(`/api/${a.id}/tasks`, a, a);
+    expect(same.status).toBe(400);
+  });
+});
+
+describe("one verification per request", () => {
+  it("verifies a token once, whatever checks it first and however many procedures run", async () => {
+    let verifications = 0;
+    const inner = createHs256Verifier({ secret: TEST_SECRET, clockSkewSeconds: 5 });
+    const counting: TokenVerifier = {
+      ...inner,
+      verify: (token) => {
+        verifications++;
+        return inner.verify(token);
+      },
+    };
+    const limits = await rateLimiting({
+      perUserPerMinute: 1_000,
+      perAnonymousIpPerMinute: 1_000,
+      keyPrefix: `test-${crypto.randomUUID()}`,
+      logger: pino({ level: "silent" }),
+    });
+    const counted = await startServer({
+      verifier: counting,
+      app: { rateLimit: limits.middleware },
+    });
+    try {
+      const user = newUser();
+      // The rate limit, the path's user id and the procedure all need the subject: one check.
+      expect(
+        (await rest(counted, "GET", `/api/${user.id}/tasks`, { auth: user.auth })).status,
+      ).toBe(200);
+      expect(verifications).toBe(1);
+      // A tRPC batch of three procedures behind the same rate limit: one more.
+      const batch = await fetch(
+        `${counted.baseUrl}/trpc/task.list,task.stats,me?batch=1&input=${encodeURIComponent("{}")}`,
+        { headers: { authorization: user.auth } },
+      );
+      expect(batch.status).toBe(200);
+      expect(verifications).toBe(2);
+    } finally {
+      await counted.close();
+      await limits.close();
+    }
   });
 });

@@ -7,7 +7,7 @@ export const zMe = z.object({ id: z.string(), createdAt: z.iso.datetime({ offset
 
 export const appRouter = router({
   /** The caller's account, created on first use. */
-  me: protectedProcedure.output(zMe).query(({ ctx }) => getMe({ db: ctx.db, userId: ctx.user.id })),
+  me: protectedProcedure.output(zMe).query(({ ctx }) => getMe({ db: ctx.db, userId: ctx.userId })),
   task: taskRouter,
 });
 

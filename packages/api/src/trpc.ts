@@ -2,32 +2,42 @@ import type { Db } from "@todo/db/client";
 import { isDatabaseUnavailable } from "@todo/db/errors";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
-import { MISSING_TOKEN_MESSAGE } from "./auth/verifier.ts";
+import { type Credentials, type Identity, identityOf } from "./auth/identity.ts";
+import type { TokenVerifier } from "./auth/verifier.ts";
 import { AppError } from "./errors.ts";
-
-export type AuthUser = { id: string };
 
 export type Context = {
   db: Db;
-  /** The verified token's subject; null when the request carried no valid token. */
-  user: AuthUser | null;
-  /** Why authentication failed, answered by protectedProcedure (401). */
-  authError: AppError | null;
   requestId: string;
+  /**
+   * Who the request's credentials say it is, verified on first use and at most once per request
+   * (protectedProcedure asks; so may the HTTP layer before it, sharing the answer).
+   */
+  identify: Identity;
 };
 
-/** The context without any transport: HTTP adapters build on it, tests call it directly. */
-export function createContextInner(options: {
+export type ContextOptions = {
   db: Db;
-  user: AuthUser | null;
-  authError?: AppError | null;
   requestId?: string;
-}): Context {
+} & (
+  | {
+      /** What the transport saw, verified here when first asked. */
+      verifier: TokenVerifier;
+      credentials: Credentials;
+    }
+  | {
+      /** An identity the HTTP layer already holds for this request (it may have used it). */
+      identify: Identity;
+    }
+);
+
+/** The context without any transport: HTTP adapters build on it, tests call it directly. */
+export function createContextInner(options: ContextOptions): Context {
   return {
     db: options.db,
-    user: options.user,
-    authError: options.authError ?? null,
     requestId: options.requestId ?? crypto.randomUUID(),
+    identify:
+      "identify" in options ? options.identify : identityOf(options.verifier, options.credentials),
   };
 }
 
@@ -113,8 +123,11 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(appErrors);
 
-/** Requires a verified token; `ctx.user` is non-null from here on. */
+/**
+ * The one place a request's identity is established: the token is verified (once per request)
+ * and its subject becomes `ctx.userId`; without a valid token, 401 (400 if ambiguous).
+ */
 export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  if (!ctx.user) throw ctx.authError ?? new AppError("UNAUTHORIZED", MISSING_TOKEN_MESSAGE);
-  return next({ ctx: { ...ctx, user: ctx.user } });
+  const { userId } = await ctx.identify();
+  return next({ ctx: { ...ctx, userId } });
 });

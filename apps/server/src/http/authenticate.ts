@@ -1,25 +1,22 @@
-import { authenticate, type TokenVerifier, type VerifiedToken } from "@todo/api/auth";
-import { AppError } from "@todo/api/errors";
-import type { RequestHandler, Response } from "express";
-
-/** The outcome of reading a request's bearer token, for every later step to use. */
-export type RequestAuth = VerifiedToken | { error: AppError };
-
-export const authOf = (res: Response) => res.locals.auth as RequestAuth;
+import type { TokenVerifier } from "@todo/api/auth";
+import { identityOf } from "@todo/api/auth/identity";
+import type { RequestHandler } from "express";
+import "./locals.ts";
 
 /**
- * Verifies the bearer token once per request, before rate limiting and routing, so that limits
- * are per user and neither surface verifies twice. A refused token is recorded, not answered: the
- * REST routes and protectedProcedure answer it (401), and unknown routes still 404.
+ * Gives the request its identity: every Authorization header it carried and the verifier, checked
+ * on first use (the rate limit, the REST path's user id or protectedProcedure, whichever asks
+ * first) and never twice. Nothing is verified or answered here, so unknown routes still 404.
  */
-export function authenticateRequest(verifier: TokenVerifier): RequestHandler {
-  return async (req, res, next) => {
-    try {
-      res.locals.auth = await authenticate(verifier, req.headers.authorization);
-    } catch (error) {
-      if (!(error instanceof AppError)) throw error;
-      res.locals.auth = { error } satisfies RequestAuth;
-    }
+export function identifyRequest(verifier: TokenVerifier): RequestHandler {
+  return (req, res, next) => {
+    res.locals.identify = identityOf(
+      verifier,
+      { authorization: req.headersDistinct.authorization ?? [] },
+      (token) => {
+        res.locals.userId = token.userId;
+      },
+    );
     next();
   };
 }

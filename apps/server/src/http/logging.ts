@@ -41,7 +41,7 @@ function writeLine(
   const path = (req.originalUrl ?? req.url).split("?", 1)[0];
   const line = {
     requestId,
-    userId: (res.locals.auth as { userId?: string } | undefined)?.userId,
+    userId: res.locals.userId,
     req: { method: req.method, path },
     res: { status },
     durationMs,

@@ -8,7 +8,6 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from "rate-limiter-flexible";
-import { authOf } from "./authenticate.ts";
 import { sendFailure } from "./failure.ts";
 
 export type RateLimitOptions = {
@@ -86,10 +85,14 @@ export async function rateLimiting(options: RateLimitOptions): Promise<RateLimit
   }
 
   const middleware: RequestHandler = async (req, res, next) => {
-    const auth = authOf(res);
+    // The same verification protectedProcedure will use: shared, not repeated.
+    const userId = await res.locals.identify().then(
+      (token) => token.userId,
+      () => undefined,
+    );
     const [limiter, key, limit] =
-      "userId" in auth
-        ? [user, auth.userId, options.perUserPerMinute]
+      userId !== undefined
+        ? [user, userId, options.perUserPerMinute]
         : [anonymous, req.ip ?? "unknown", options.perAnonymousIpPerMinute];
     try {
       setHeaders(res, limit, await limiter.consume(key));

@@ -16,7 +16,7 @@ export type ErrorBody = {
 };
 
 export function requestIdOf(res: Response): string {
-  return res.locals.requestId as string;
+  return res.locals.requestId;
 }
 
 /** `{ data, meta }` with the request id, plus any extra meta (list paging). */

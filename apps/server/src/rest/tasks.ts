@@ -12,12 +12,9 @@ import { createContextInner, JSON_ONLY_MESSAGE } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
 import { TRPCError } from "@trpc/server";
 import express, { type Request, type RequestHandler, type Response } from "express";
-import { authOf } from "../http/authenticate.ts";
 import { requestIdOf, sendData, sendError } from "./envelope.ts";
 
-type Caller = ReturnType<typeof createCaller>;
-
-const callerOf = (res: Response) => res.locals.caller as Caller;
+const callerOf = (res: Response) => res.locals.caller;
 
 /** Client input typed as the procedure's input: the procedure validates it, not this cast. */
 const untrusted = <T>(value: unknown): T => value as T;
@@ -103,16 +100,16 @@ export type RestOptions = { db: Db; bodyLimit: string };
 export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
   const api = express.Router();
 
-  // The token was verified before routing; refuse it here (401), then authorize from the token
-  // alone (403), before any database work.
-  api.use("/:user_id/tasks", (req, res, next) => {
-    const auth = authOf(res);
-    if ("error" in auth) throw auth.error;
-    if (req.params.user_id !== auth.userId) {
+  // The request's identity (verified once, shared with the rate limit and the procedures): 401
+  // without a valid token, then 403 from the token alone, before any database work.
+  api.use("/:user_id/tasks", async (req, res, next) => {
+    const { userId } = await res.locals.identify();
+    if (req.params.user_id !== userId) {
       throw new AppError("FORBIDDEN", "The token's user may not access this user's resources");
     }
+    const { identify } = res.locals;
     res.locals.caller = createCaller(
-      createContextInner({ db, user: { id: auth.userId }, requestId: requestIdOf(res) }),
+      createContextInner({ db, identify, requestId: requestIdOf(res) }),
     );
     next();
   });

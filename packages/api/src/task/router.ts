@@ -22,31 +22,31 @@ import {
   updateTask,
 } from "./task.ts";
 
-// The user id always comes from the verified token (ctx.user), never from input.
+// The user id always comes from the verified token (ctx.userId), never from input.
 export const taskRouter = router({
   list: protectedProcedure
     .input(zTaskListInput)
     .output(zTaskPage)
-    .query(({ ctx, input }) => listTasks({ db: ctx.db, userId: ctx.user.id, input })),
+    .query(({ ctx, input }) => listTasks({ db: ctx.db, userId: ctx.userId, input })),
 
   byId: protectedProcedure
     .input(zTaskIdInput)
     .output(zTask)
-    .query(({ ctx, input }) => getTask({ db: ctx.db, userId: ctx.user.id, taskId: input.id })),
+    .query(({ ctx, input }) => getTask({ db: ctx.db, userId: ctx.userId, taskId: input.id })),
 
   stats: protectedProcedure
     .output(zTaskStats)
-    .query(({ ctx }) => getTaskStats({ db: ctx.db, userId: ctx.user.id })),
+    .query(({ ctx }) => getTaskStats({ db: ctx.db, userId: ctx.userId })),
 
   create: protectedProcedure
     .input(zTaskCreate)
     .output(zTask)
-    .mutation(({ ctx, input }) => createTask({ db: ctx.db, userId: ctx.user.id, input })),
+    .mutation(({ ctx, input }) => createTask({ db: ctx.db, userId: ctx.userId, input })),
 
   update: protectedProcedure
     .input(zTaskUpdate)
     .output(zTask)
-    .mutation(({ ctx, input }) => updateTask({ db: ctx.db, userId: ctx.user.id, input })),
+    .mutation(({ ctx, input }) => updateTask({ db: ctx.db, userId: ctx.userId, input })),
 
   setCompleted: protectedProcedure
     .input(zTaskSetCompleted)
@@ -54,7 +54,7 @@ export const taskRouter = router({
     .mutation(({ ctx, input }) =>
       setTaskCompleted({
         db: ctx.db,
-        userId: ctx.user.id,
+        userId: ctx.userId,
         taskId: input.id,
         completed: input.completed,
       }),
@@ -64,13 +64,13 @@ export const taskRouter = router({
     .input(zTaskVersionedIdInput)
     .output(zTask)
     .mutation(({ ctx, input }) =>
-      toggleTask({ db: ctx.db, userId: ctx.user.id, taskId: input.id, version: input.version }),
+      toggleTask({ db: ctx.db, userId: ctx.userId, taskId: input.id, version: input.version }),
     ),
 
   delete: protectedProcedure
     .input(zTaskVersionedIdInput)
     .output(zDeleted)
     .mutation(({ ctx, input }) =>
-      deleteTask({ db: ctx.db, userId: ctx.user.id, taskId: input.id, version: input.version }),
+      deleteTask({ db: ctx.db, userId: ctx.userId, taskId: input.id, version: input.version }),
     ),
 });

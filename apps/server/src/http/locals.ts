@@ -1,0 +1,18 @@
+// What the HTTP layer keeps per request in `res.locals`, typed once for every middleware.
+import type { Identity } from "@todo/api/auth/identity";
+import type { createCaller } from "@todo/api/router";
+
+declare global {
+  namespace Express {
+    interface Locals {
+      /** The request's id: X-Request-Id, every log line, every error body. */
+      requestId: string;
+      /** The request's identity, verified on first use and at most once (see identityOf). */
+      identify: Identity;
+      /** The verified subject, once the identity has been asked for and proved valid (logs). */
+      userId?: string;
+      /** The REST adapter's server-side caller of the procedures, for this request's identity. */
+      caller: ReturnType<typeof createCaller>;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { AppError } from "../errors.ts";
+import { authenticate, type TokenVerifier, type VerifiedToken } from "./verifier.ts";
+
+/** What a request presented to prove who it is: every Authorization header it carried. */
+export type Credentials = { authorization: readonly string[] };
+
+/**
+ * A request's identity, established on first use and shared after: however many procedures a
+ * batch calls, and whatever the HTTP layer checks first (a path's user id, a rate limit), the
+ * token is verified once. Rejects with the AppError to answer (401, or 400 for ambiguity).
+ */
+export type Identity = () => Promise<VerifiedToken>;
+
+export const AMBIGUOUS_CREDENTIALS_MESSAGE = "Send exactly one Authorization header";
+
+/** The memoised identity of one request's credentials; `onVerified` hears the subject once. */
+export function identityOf(
+  verifier: TokenVerifier,
+  credentials: Credentials,
+  onVerified?: (token: VerifiedToken) => void,
+): Identity {
+  let verified: Promise<VerifiedToken> | undefined;
+  return () => {
+    verified ??= verify(verifier, credentials).then((token) => {
+      onVerified?.(token);
+      return token;
+    });
+    return verified;
+  };
+}
+
+async function verify(verifier: TokenVerifier, { authorization }: Credentials) {
+  // Which one would count is anyone's guess (proxies keep the first or the last): refuse both.
+  if (authorization.length > 1) throw new AppError("BAD_REQUEST", AMBIGUOUS_CREDENTIALS_MESSAGE);
+  return authenticate(verifier, authorization[0]);
+}
+
+/**
+ * Authorization headers from a Fetch `Headers` value, where repeated headers arrive joined with
+ * ", ": a bearer token never contains a comma, so each ", <scheme> " starts another header.
+ */
+export function authorizationHeaders(joined: string | null | undefined): string[] {
+  if (joined === null || joined === undefined) return [];
+  return joined.split(/,\s*(?=[A-Za-z][\w-]*\s)/);
+}
