@@ -1,11 +1,11 @@
+import { iso, type Statement } from "../sql.ts";
 import { type Cursor, isDateSort } from "./cursor.ts";
 import type { TaskListInput, TaskSort } from "./schemas.ts";
 
 /**
- * The task queries the benchmark's scenarios hit (list, create, toggle) as SQL, sent through pg as
- * named prepared statements: PostgreSQL plans each shape once per connection and returns rows
- * already shaped as the API's Task (ISO 8601 dates in UTC), with no ORM work in between
- * (docs/decisions/0003-hot-queries-sql.md).
+ * All SQL of the task domain, sent through pg as named prepared statements: PostgreSQL plans each
+ * shape once per connection and returns rows already shaped as the API's Task (ISO 8601 dates in
+ * UTC), with no ORM work in between (docs/decisions/0003-hot-queries-sql.md).
  *
  * Every list statement starts with `user_id = $1`, and every write names the caller's id in its
  * WHERE clause or its values: the caller's id is a parameter of every shape, and nothing in the
@@ -16,8 +16,7 @@ import type { TaskListInput, TaskSort } from "./schemas.ts";
  * condition. Due dates are split into dated and undated rows (undated last in both orders).
  */
 
-/** A named prepared statement for pg: parsed and planned once per pooled connection. */
-export type Statement = { name: string; text: string; values: unknown[] };
+export type { Statement };
 
 const COLUMN: Record<TaskSort, string> = {
   createdAt: "created_at",
@@ -27,11 +26,7 @@ const COLUMN: Record<TaskSort, string> = {
   title: "title",
 };
 
-// Date.prototype.toISOString's format, computed by PostgreSQL.
-const iso = (column: string) =>
-  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/** A task row as the API's Task. */
+/** A task row as the API's Task: the one definition of its columns and wire shape. */
 const TASK_COLUMNS = `id::text AS "id", title, description, completed,
        ${iso("completed_at")} AS "completedAt", priority::text AS "priority",
        ${iso("due_at")} AS "dueAt", ${iso("created_at")} AS "createdAt",
@@ -169,7 +164,7 @@ RETURNING ${TASK_COLUMNS}`,
  * One statement: flips the flag, stamps or clears completed_at and bumps the version, only at the
  * expected version when one is given.
  */
-export function toggleStatement(userId: string, taskId: string, version: number | null) {
+export function toggleStatement(userId: string, taskId: string, version: number | null): Statement {
   return {
     name: "task_toggle",
     text: `UPDATE tasks
@@ -177,9 +172,98 @@ export function toggleStatement(userId: string, taskId: string, version: number 
        completed_at = CASE WHEN completed THEN NULL ELSE now() END,
        version = version + 1,
        updated_at = now()
- WHERE id = $1::uuid AND user_id = $2 AND ($3::int IS NULL OR version = $3::int)
+ WHERE user_id = $1 AND id = $2::uuid AND ($3::int IS NULL OR version = $3::int)
 RETURNING ${TASK_COLUMNS}`,
-    values: [taskId, userId, version],
+    values: [userId, taskId, version],
+  };
+}
+
+/** One of the caller's tasks. */
+export function selectTask(userId: string, taskId: string): Statement {
+  return {
+    name: "task_by_id",
+    text: `${SELECT}
+ WHERE user_id = $1 AND id = $2::uuid`,
+    values: [userId, taskId],
+  };
+}
+
+/** Whether the caller has this task (to tell a stale version from a missing task). */
+export function taskExists(userId: string, taskId: string): Statement {
+  return {
+    name: "task_exists",
+    text: "SELECT 1 AS found FROM tasks WHERE user_id = $1 AND id = $2::uuid",
+    values: [userId, taskId],
+  };
+}
+
+/**
+ * Writes a task's editable fields, only if it is still at `version` (read-modify-write without
+ * lost updates); completed_at is stamped when it becomes completed, cleared when it stops.
+ */
+export function updateTaskStatement(
+  userId: string,
+  taskId: string,
+  version: number,
+  fields: {
+    title: string;
+    description: string | null;
+    priority: string;
+    dueAt: Date | string | null;
+    completed: boolean;
+  },
+): Statement {
+  return {
+    name: "task_update",
+    text: `UPDATE tasks
+   SET title = $4, description = $5, priority = $6::"Priority", due_at = $7::timestamptz,
+       completed = $8::boolean,
+       completed_at = CASE WHEN NOT $8::boolean THEN NULL
+                           WHEN completed THEN completed_at
+                           ELSE now() END,
+       version = version + 1,
+       updated_at = now()
+ WHERE user_id = $1 AND id = $2::uuid AND version = $3::int
+RETURNING ${TASK_COLUMNS}`,
+    values: [
+      userId,
+      taskId,
+      version,
+      fields.title,
+      fields.description,
+      fields.priority,
+      fields.dueAt,
+      fields.completed,
+    ],
+  };
+}
+
+/** Deletes one of the caller's tasks, only at the expected version when one is given. */
+export function deleteTaskStatement(
+  userId: string,
+  taskId: string,
+  version: number | null,
+): Statement {
+  return {
+    name: "task_delete",
+    text: `DELETE FROM tasks
+ WHERE user_id = $1 AND id = $2::uuid AND ($3::int IS NULL OR version = $3::int)
+RETURNING id::text AS "id"`,
+    values: [userId, taskId, version],
+  };
+}
+
+/** Counts of the caller's tasks; overdue means open with a due date in the past. */
+export function taskStatsStatement(userId: string): Statement {
+  return {
+    name: "task_stats",
+    text: `SELECT count(*)::int AS "total",
+       count(*) FILTER (WHERE NOT completed)::int AS "open",
+       count(*) FILTER (WHERE completed)::int AS "completed",
+       count(*) FILTER (WHERE NOT completed AND due_at < now())::int AS "overdue"
+  FROM tasks
+ WHERE user_id = $1`,
+    values: [userId],
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Db, Prisma } from "@todo/db/client";
+import type { Db } from "@todo/db/client";
 import { AppError, taskNotFound } from "../errors.ts";
 import { ensureUser, recreateUser } from "../user/user.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
@@ -12,45 +12,26 @@ import {
   type TaskStats,
   type TaskUpdate,
 } from "./schemas.ts";
-import { insertTask, listStatements, toggleStatement } from "./sql.ts";
+import {
+  deleteTaskStatement,
+  insertTask,
+  listStatements,
+  type Statement,
+  selectTask,
+  taskExists,
+  taskStatsStatement,
+  toggleStatement,
+  updateTaskStatement,
+} from "./sql.ts";
 
-// Every column a client may see, and nothing else (userId is implied by the caller).
-const taskSelect = {
-  id: true,
-  title: true,
-  description: true,
-  completed: true,
-  completedAt: true,
-  priority: true,
-  dueAt: true,
-  createdAt: true,
-  updatedAt: true,
-  version: true,
-} satisfies Prisma.TaskSelect;
-
-type TaskRow = Prisma.TaskGetPayload<{ select: typeof taskSelect }>;
+// Every operation is SQL from sql.ts, rows shaped there as the API's Task (TaskDto).
 
 type Scope = { db: Db; userId: string };
 
-export function toTaskDto(row: TaskRow): TaskDto {
-  return {
-    id: row.id,
-    title: row.title,
-    description: row.description,
-    completed: row.completed,
-    completedAt: row.completedAt?.toISOString() ?? null,
-    priority: row.priority,
-    dueAt: row.dueAt?.toISOString() ?? null,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-    version: row.version,
-  };
-}
+const rowsOf = async <T>(db: Db, statement: Statement) =>
+  (await db.pool.query(statement)).rows as T[];
 
-const isPrismaError = (error: unknown, code: string) =>
-  error instanceof Prisma.PrismaClientKnownRequestError && error.code === code;
-
-/** PostgreSQL's foreign_key_violation, from a statement sent through pg. */
+/** PostgreSQL's foreign_key_violation. */
 const isForeignKeyViolation = (error: unknown) =>
   error instanceof Error && (error as { code?: string }).code === "23503";
 
@@ -66,8 +47,7 @@ export async function listTasks({
   for (const statement of listStatements(userId, input, cursor)) {
     const take = input.limit + 1 - rows.length;
     if (take <= 0) break;
-    const { rows: found } = await db.pool.query<TaskDto>(statement(take));
-    rows.push(...found);
+    rows.push(...(await rowsOf<TaskDto>(db, statement(take))));
   }
   const items = rows.slice(0, input.limit);
   const last = items.at(-1);
@@ -84,9 +64,9 @@ export async function listTasks({
 }
 
 export async function getTask({ db, userId, taskId }: Scope & { taskId: string }) {
-  const row = await db.task.findFirst({ where: { id: taskId, userId }, select: taskSelect });
+  const [row] = await rowsOf<TaskDto>(db, selectTask(userId, taskId));
   if (!row) throw taskNotFound();
-  return toTaskDto(row);
+  return row;
 }
 
 export async function createTask({
@@ -106,12 +86,12 @@ export async function createTask({
   // The subject's first write creates its users row (once per process; later a cache hit).
   await ensureUser({ db, userId });
   try {
-    return (await db.pool.query<TaskDto>(statement)).rows[0] as TaskDto;
+    return (await rowsOf<TaskDto>(db, statement))[0] as TaskDto;
   } catch (error) {
     // The users row vanished behind the cache (a reset database): recreate it once.
     if (!isForeignKeyViolation(error)) throw error;
     await recreateUser({ db, userId });
-    return (await db.pool.query<TaskDto>(statement)).rows[0] as TaskDto;
+    return (await rowsOf<TaskDto>(db, statement))[0] as TaskDto;
   }
 }
 
@@ -120,11 +100,15 @@ const MAX_ATTEMPTS = 5;
 const staleVersion = () =>
   new AppError("CONFLICT", "Task was changed since that version; reload it and retry");
 
+type Editable = Pick<TaskDto, "title" | "description" | "priority" | "completed"> & {
+  dueAt: Date | string | null;
+};
+
 /**
  * Read-modify-write of one task, guarded by its version so that concurrent changes are never lost:
  * the write applies only if nobody changed the task since it was read. With `expectedVersion` a
  * stale caller gets CONFLICT; without it, the change is re-applied to the fresh row.
- * `change` returns null when nothing needs writing.
+ * `change` returns the new editable fields, or null when nothing needs writing.
  */
 async function mutateTask({
   db,
@@ -135,51 +119,50 @@ async function mutateTask({
 }: Scope & {
   taskId: string;
   expectedVersion?: number;
-  change: (current: TaskRow) => Prisma.TaskUpdateInput | null;
+  change: (current: TaskDto) => Editable | null;
 }): Promise<TaskDto> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = await db.task.findFirst({ where: { id: taskId, userId }, select: taskSelect });
+    const [current] = await rowsOf<TaskDto>(db, selectTask(userId, taskId));
     if (!current) throw taskNotFound();
     if (expectedVersion !== undefined && current.version !== expectedVersion) {
       throw staleVersion();
     }
-    const data = change(current);
-    if (data === null) return toTaskDto(current);
-    try {
-      const row = await db.task.update({
-        where: { id: taskId, userId, version: current.version },
-        data: { ...data, version: { increment: 1 } },
-        select: taskSelect,
-      });
-      return toTaskDto(row);
-    } catch (error) {
-      // P2025: changed or deleted since it was read; the next round decides which.
-      if (!isPrismaError(error, "P2025")) throw error;
-    }
+    const fields = change(current);
+    if (fields === null) return current;
+    const statement = updateTaskStatement(userId, taskId, current.version, fields);
+    const [row] = await rowsOf<TaskDto>(db, statement);
+    if (row) return row;
+    // Changed or deleted since it was read; the next round decides which.
   }
   throw new AppError("CONFLICT", "Task is being changed concurrently; retry");
 }
 
-function completion(current: TaskRow, completed: boolean) {
-  if (completed === current.completed) return { completed, completedAt: current.completedAt };
-  return { completed, completedAt: completed ? new Date() : null };
-}
+const editable = (task: TaskDto): Editable => ({
+  title: task.title,
+  description: task.description,
+  priority: task.priority,
+  dueAt: task.dueAt,
+  completed: task.completed,
+});
 
 export async function updateTask({
   db,
   userId,
   input,
 }: Scope & { input: TaskUpdate }): Promise<TaskDto> {
-  const { id, version, completed, ...fields } = input;
+  const { id, version, ...changes } = input;
   return mutateTask({
     db,
     userId,
     taskId: id,
     expectedVersion: version,
-    change: (current) => ({
-      ...fields,
-      ...(completed === undefined ? {} : completion(current, completed)),
-    }),
+    change: (current) => {
+      const next = editable(current);
+      for (const key of Object.keys(next) as (keyof Editable)[]) {
+        if (changes[key] !== undefined) Object.assign(next, { [key]: changes[key] });
+      }
+      return next;
+    },
   });
 }
 
@@ -193,7 +176,8 @@ export async function setTaskCompleted({
     db,
     userId,
     taskId,
-    change: (current) => (current.completed === completed ? null : completion(current, completed)),
+    change: (current) =>
+      current.completed === completed ? null : { ...editable(current), completed },
   });
 }
 
@@ -208,10 +192,19 @@ export async function toggleTask({
   taskId,
   version,
 }: Scope & { taskId: string; version?: number }): Promise<TaskDto> {
-  const { rows } = await db.pool.query<TaskDto>(toggleStatement(userId, taskId, version ?? null));
-  const row = rows[0];
+  const [row] = await rowsOf<TaskDto>(db, toggleStatement(userId, taskId, version ?? null));
   if (row) return row;
-  if (version !== undefined && (await db.task.count({ where: { id: taskId, userId } })) > 0) {
+  return missingOrStale({ db, userId, taskId, version });
+}
+
+/** Nothing matched: a stale version when the caller still has the task, else not found. */
+async function missingOrStale({
+  db,
+  userId,
+  taskId,
+  version,
+}: Scope & { taskId: string; version?: number }): Promise<never> {
+  if (version !== undefined && (await rowsOf(db, taskExists(userId, taskId))).length > 0) {
     throw staleVersion();
   }
   throw taskNotFound();
@@ -223,23 +216,16 @@ export async function deleteTask({
   taskId,
   version,
 }: Scope & { taskId: string; version?: number }) {
-  const { count } = await db.task.deleteMany({ where: { id: taskId, userId, version } });
-  if (count > 0) return { id: taskId };
-  // Nothing deleted: missing (or someone else's), or at another version than expected.
-  if (version !== undefined && (await db.task.count({ where: { id: taskId, userId } })) > 0) {
-    throw staleVersion();
-  }
-  throw taskNotFound();
+  const [deleted] = await rowsOf<{ id: string }>(
+    db,
+    deleteTaskStatement(userId, taskId, version ?? null),
+  );
+  if (deleted) return deleted;
+  return missingOrStale({ db, userId, taskId, version });
 }
 
 /** Counts of the caller's tasks; overdue means open with a due date in the past. */
 export async function getTaskStats({ db, userId }: Scope): Promise<TaskStats> {
-  const rows = await db.$queryRaw<TaskStats[]>`
-    SELECT count(*)::int AS "total",
-           count(*) FILTER (WHERE NOT completed)::int AS "open",
-           count(*) FILTER (WHERE completed)::int AS "completed",
-           count(*) FILTER (WHERE NOT completed AND due_at < now())::int AS "overdue"
-      FROM tasks
-     WHERE user_id = ${userId}`;
-  return rows[0] ?? { total: 0, open: 0, completed: 0, overdue: 0 };
+  const [stats] = await rowsOf<TaskStats>(db, taskStatsStatement(userId));
+  return stats ?? { total: 0, open: 0, completed: 0, overdue: 0 };
 }

@@ -1,5 +1,6 @@
 import type { Db } from "@todo/db/client";
 import { LRUCache } from "lru-cache";
+import { ensureUserStatement, meStatement } from "./sql.ts";
 
 // Subjects known to have a users row, per database client: a subject costs one idempotent INSERT
 // per process lifetime (or per eviction), and every later request only a cache look-up.
@@ -18,11 +19,7 @@ function cacheFor(db: Db) {
 export async function ensureUser({ db, userId }: { db: Db; userId: string }): Promise<void> {
   const cache = cacheFor(db);
   if (cache.has(userId)) return;
-  await db.pool.query({
-    name: "user_ensure",
-    text: "INSERT INTO users (id) VALUES ($1) ON CONFLICT DO NOTHING",
-    values: [userId],
-  });
+  await db.pool.query(ensureUserStatement(userId));
   cache.set(userId, true);
 }
 
@@ -34,11 +31,7 @@ export async function recreateUser({ db, userId }: { db: Db; userId: string }): 
 
 /** The caller's own account, created if the subject has not written anything yet. */
 export async function getMe({ db, userId }: { db: Db; userId: string }) {
-  const select = { id: true, createdAt: true } as const;
-  let user = await db.user.findUnique({ where: { id: userId }, select });
-  if (!user) {
-    await recreateUser({ db, userId });
-    user = await db.user.findUniqueOrThrow({ where: { id: userId }, select });
-  }
-  return { id: user.id, createdAt: user.createdAt.toISOString() };
+  const { rows } = await db.pool.query(meStatement(userId));
+  cacheFor(db).set(userId, true);
+  return rows[0] as { id: string; createdAt: string };
 }

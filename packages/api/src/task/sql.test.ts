@@ -1,0 +1,122 @@
+// Every row shape the SQL returns, parsed by the zod output schema the procedures declare (strict:
+// no column more, none less), on a real PostgreSQL. A column renamed or added in sql.ts fails here.
+import { createDb, type DbHandle } from "@todo/db/client";
+import { createTestDatabase, type TestDatabase } from "@todo/db/test-database";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { zMe } from "../root.ts";
+import type { Statement } from "../sql.ts";
+import { ensureUserStatement, meStatement } from "../user/sql.ts";
+import { zDeleted, zTask, zTaskListInput, zTaskStats } from "./schemas.ts";
+import {
+  deleteTaskStatement,
+  insertTask,
+  listStatements,
+  readinessProbe,
+  selectTask,
+  taskExists,
+  taskStatsStatement,
+  toggleStatement,
+  updateTaskStatement,
+} from "./sql.ts";
+
+let database: TestDatabase;
+let handle: DbHandle;
+beforeAll(async () => {
+  database = await createTestDatabase({ prefix: "todo_test_api_sql", migrate: true });
+  handle = createDb({ url: database.url, poolMax: 2 });
+});
+afterAll(async () => {
+  await handle.close();
+  await database.drop();
+});
+
+const rows = async (statement: Statement) => (await handle.pool.query(statement)).rows;
+const task = zTask.strict();
+
+it("returns rows exactly in the shapes the procedures promise", async () => {
+  const userId = `user_${crypto.randomUUID()}`;
+  expect(await rows(ensureUserStatement(userId))).toEqual([]);
+  const [me] = await rows(meStatement(userId));
+  zMe.strict().parse(me);
+
+  const id = crypto.randomUUID();
+  const [created] = await rows(
+    insertTask({
+      id,
+      userId,
+      title: "t",
+      description: null,
+      priority: "high",
+      dueAt: new Date("2030-01-01T00:00:00Z"),
+      completed: true,
+    }),
+  );
+  expect(task.parse(created)).toMatchObject({
+    id,
+    completed: true,
+    dueAt: "2030-01-01T00:00:00.000Z",
+  });
+  expect(created.completedAt).not.toBeNull();
+
+  task.parse((await rows(selectTask(userId, id)))[0]);
+  const [toggled] = await rows(toggleStatement(userId, id, 1));
+  expect(task.parse(toggled)).toMatchObject({ completed: false, completedAt: null, version: 2 });
+  const [updated] = await rows(
+    updateTaskStatement(userId, id, 2, {
+      title: "u",
+      description: "d",
+      priority: "low",
+      dueAt: null,
+      completed: true,
+    }),
+  );
+  expect(task.parse(updated)).toMatchObject({ title: "u", completed: true, version: 3 });
+  // A stale version writes nothing.
+  expect(await rows(updateTaskStatement(userId, id, 2, { ...updated, dueAt: null }))).toEqual([]);
+
+  for (const sort of ["createdAt", "updatedAt", "dueAt", "priority", "title"] as const) {
+    const input = zTaskListInput.parse({ sort });
+    for (const statement of listStatements(userId, input, undefined)) {
+      for (const row of await rows(statement(10))) task.parse(row);
+    }
+  }
+  zTaskStats.strict().parse((await rows(taskStatsStatement(userId)))[0]);
+  expect(await rows(taskExists(userId, id))).toHaveLength(1);
+  expect((await rows(readinessProbe))[0]).toEqual({ n: 0 });
+  zDeleted.strict().parse((await rows(deleteTaskStatement(userId, id, 3)))[0]);
+  expect(await rows(taskExists(userId, id))).toEqual([]);
+});
+
+it("scopes every statement to the caller: another user's id matches nothing", async () => {
+  const owner = `user_${crypto.randomUUID()}`;
+  const other = `user_${crypto.randomUUID()}`;
+  await rows(ensureUserStatement(owner));
+  const id = crypto.randomUUID();
+  await rows(
+    insertTask({
+      id,
+      userId: owner,
+      title: "mine",
+      description: null,
+      priority: "medium",
+      dueAt: null,
+      completed: false,
+    }),
+  );
+  const fields = { title: "x", description: null, priority: "low", dueAt: null, completed: true };
+  expect(await rows(selectTask(other, id))).toEqual([]);
+  expect(await rows(taskExists(other, id))).toEqual([]);
+  expect(await rows(toggleStatement(other, id, null))).toEqual([]);
+  expect(await rows(updateTaskStatement(other, id, 1, fields))).toEqual([]);
+  expect(await rows(deleteTaskStatement(other, id, null))).toEqual([]);
+  expect((await rows(taskStatsStatement(other)))[0]).toEqual({
+    total: 0,
+    open: 0,
+    completed: 0,
+    overdue: 0,
+  });
+  expect(task.parse((await rows(selectTask(owner, id)))[0])).toMatchObject({
+    title: "mine",
+    version: 1,
+  });
+});
