@@ -7,13 +7,13 @@ import type { Logger } from "pino";
 import swaggerUi from "swagger-ui-express";
 import { identifyRequest } from "./http/authenticate.ts";
 import { requestDeadline } from "./http/deadline.ts";
+import { errorHandler, notFound } from "./http/errors.ts";
 import { healthRouter } from "./http/health.ts";
 import { requestLogging } from "./http/logging.ts";
 import type { Metrics } from "./http/metrics.ts";
-import { errorHandler, notFound } from "./rest/errors.ts";
 import { openApiDocument } from "./rest/openapi.ts";
 import { restRouter } from "./rest/tasks.ts";
-import { trpcHandler } from "./trpc-handler.ts";
+import { trpcHandler } from "./trpc/handler.ts";
 
 export type AppOptions = {
   db: Db;

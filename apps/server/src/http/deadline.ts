@@ -1,6 +1,5 @@
 import type { RequestHandler } from "express";
-import { RETRY_AFTER_UNAVAILABLE_SECONDS } from "../rest/envelope.ts";
-import { sendFailure } from "./failure.ts";
+import { RETRY_AFTER_UNAVAILABLE_SECONDS, sendFailure } from "./answers.ts";
 
 /**
  * Every request is answered within `ms`: past it the client gets a 503 with Retry-After, and

@@ -8,7 +8,7 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from "rate-limiter-flexible";
-import { sendFailure } from "./failure.ts";
+import { sendFailure } from "./answers.ts";
 
 export type RateLimitOptions = {
   /** Requests per minute for one authenticated user, across all server processes. */

@@ -12,7 +12,8 @@ import { createContextInner, JSON_ONLY_MESSAGE } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
 import { TRPCError } from "@trpc/server";
 import express, { type Request, type RequestHandler, type Response } from "express";
-import { requestIdOf, sendData, sendError } from "./envelope.ts";
+import { requestIdOf, sendError } from "../http/answers.ts";
+import { sendData } from "./envelope.ts";
 
 const callerOf = (res: Response) => res.locals.caller;
 

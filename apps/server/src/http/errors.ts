@@ -12,7 +12,7 @@ import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { ZodError, z } from "zod";
-import { requestIdOf, sendError } from "./envelope.ts";
+import { requestIdOf, sendError } from "./answers.ts";
 
 // Express and body-parser mark the client's mistakes with a 4xx `status` (and body-parser with a
 // `type`): the status stands, their internal messages do not.

@@ -3,7 +3,7 @@ import { createContextInner, MAX_BATCH_SIZE, tagRequestId } from "@todo/api/trpc
 import type { Db } from "@todo/db/client";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import type { Logger } from "pino";
-import { RETRY_AFTER_UNAVAILABLE_SECONDS, requestIdOf, wwwAuthenticate } from "./rest/envelope.ts";
+import { RETRY_AFTER_UNAVAILABLE_SECONDS, requestIdOf, wwwAuthenticate } from "../http/answers.ts";
 
 export type TrpcOptions = { db: Db; logger: Logger; maxBodySize: number };
 

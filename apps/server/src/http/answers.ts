@@ -1,0 +1,61 @@
+// How every failure is answered, whatever the surface: the request id, the error envelope (and
+// tRPC's error shape under /trpc), WWW-Authenticate on 401 and Retry-After on 503.
+import { MISSING_TOKEN_MESSAGE } from "@todo/api/auth";
+import type { AppErrorCode } from "@todo/api/errors";
+import type { ValidationIssues } from "@todo/api/trpc";
+import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
+import type { Request, Response } from "express";
+import "./locals.ts";
+
+/** Seconds a client should wait before retrying a 503. */
+export const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
+
+export type ErrorBody = {
+  data: null;
+  error: { code: AppErrorCode | string; message: string; issues?: ValidationIssues };
+  meta: { requestId: string };
+};
+
+export function requestIdOf(res: Response): string {
+  return res.locals.requestId;
+}
+
+/** The error envelope: `{ data: null, error: { code, message, issues? }, meta: { requestId } }`. */
+export function sendError(res: Response, status: number, error: ErrorBody["error"]): void {
+  if (res.headersSent) return;
+  if (status === 401) res.setHeader("WWW-Authenticate", wwwAuthenticate(error.message));
+  if (status === 503 && !res.hasHeader("Retry-After")) {
+    res.setHeader("Retry-After", String(RETRY_AFTER_UNAVAILABLE_SECONDS));
+  }
+  const body: ErrorBody = { data: null, error, meta: { requestId: requestIdOf(res) } };
+  res.status(status).json(body);
+}
+
+/** RFC 6750 §3: a challenge, with `invalid_token` when a token was presented and refused. */
+export function wwwAuthenticate(message: string): string {
+  if (message === MISSING_TOKEN_MESSAGE) return 'Bearer realm="todo"';
+  return `Bearer realm="todo", error="invalid_token", error_description="${message.replace(/"/g, "'")}"`;
+}
+
+/**
+ * Answers a request refused before it reached a handler (rate limit, deadline) in the shape its
+ * client understands: tRPC's error shape under /trpc, the REST envelope elsewhere.
+ */
+export function sendFailure(
+  req: Request,
+  res: Response,
+  failure: { status: number; code: TRPC_ERROR_CODE_KEY; message: string },
+): void {
+  if (res.headersSent) return;
+  if (!req.originalUrl.startsWith("/trpc")) {
+    sendError(res, failure.status, { code: failure.code, message: failure.message });
+    return;
+  }
+  res.status(failure.status).json({
+    error: {
+      message: failure.message,
+      code: TRPC_ERROR_CODES_BY_KEY[failure.code],
+      data: { code: failure.code, httpStatus: failure.status, requestId: requestIdOf(res) },
+    },
+  });
+}
