@@ -1,13 +1,15 @@
 /**
- * The domain's one error type. Its codes are a subset of tRPC's, so the tRPC layer and the REST
- * adapter translate them to HTTP with tRPC's own table (getHTTPStatusCodeFromError) and nothing
- * here imports tRPC.
+ * The domain's one error type, and the one table from its codes to HTTP. The codes are a subset
+ * of tRPC's, so the tRPC surface carries them unchanged; the tRPC error formatter and the REST
+ * error middleware both read `ERROR_HTTP` for the status and its headers. Nothing here imports
+ * tRPC.
  */
 export type AppErrorCode =
   | "BAD_REQUEST"
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "NOT_FOUND"
+  | "METHOD_NOT_SUPPORTED"
   | "CONFLICT"
   | "PRECONDITION_FAILED"
   | "PAYLOAD_TOO_LARGE"
@@ -15,6 +17,38 @@ export type AppErrorCode =
   | "TOO_MANY_REQUESTS"
   | "SERVICE_UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR";
+
+/** Seconds a client should wait before retrying a 503. */
+export const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
+
+/**
+ * Each code's HTTP status, and what goes with it: a `WWW-Authenticate` challenge on 401, and
+ * `Retry-After` on 503 (429 sets its own from the limiter).
+ */
+export const ERROR_HTTP = {
+  BAD_REQUEST: { status: 400 },
+  UNAUTHORIZED: { status: 401, challenge: true },
+  FORBIDDEN: { status: 403 },
+  NOT_FOUND: { status: 404 },
+  METHOD_NOT_SUPPORTED: { status: 405 },
+  CONFLICT: { status: 409 },
+  PRECONDITION_FAILED: { status: 412 },
+  PAYLOAD_TOO_LARGE: { status: 413 },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415 },
+  TOO_MANY_REQUESTS: { status: 429 },
+  INTERNAL_SERVER_ERROR: { status: 500 },
+  SERVICE_UNAVAILABLE: { status: 503, retryAfterSeconds: RETRY_AFTER_UNAVAILABLE_SECONDS },
+  // tRPC's own, for input it cannot parse.
+  PARSE_ERROR: { status: 400 },
+} as const satisfies Record<
+  AppErrorCode | "PARSE_ERROR",
+  { status: number; challenge?: true; retryAfterSeconds?: number }
+>;
+
+/** The HTTP status of a code from the table; a code outside it (tRPC's own) is a 500. */
+export function httpStatusOf(code: string): number {
+  return (ERROR_HTTP as Record<string, { status: number }>)[code]?.status ?? 500;
+}
 
 export class AppError extends Error {
   readonly code: AppErrorCode;

@@ -2,11 +2,14 @@
 // protectedProcedure verifies the token (once per request) and keeps every user to their own rows.
 import { createDb, type DbHandle } from "@todo/db/client";
 import { createTestDatabase, type TestDatabase } from "@todo/db/test-database";
+import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorizationHeaders } from "./auth/identity.ts";
 import { createHs256Verifier, signHs256Token, type TokenVerifier } from "./auth/verifier.ts";
-import { appRouter } from "./root.ts";
+import { ERROR_HTTP } from "./errors.ts";
+import { appRouter, createCaller } from "./root.ts";
 import { createContextInner } from "./trpc.ts";
 
 const SECRET = "api-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
@@ -102,5 +105,45 @@ describe("appRouter on tRPC's fetch adapter", () => {
     expect(batch.status).toBe(200);
     expect(batch.body).toHaveLength(3);
     expect(verifications - before).toBe(1);
+  });
+});
+
+describe("preconditions and the error table", () => {
+  it("raises PRECONDITION_FAILED itself for a stale If-Match, and 400 when the input disagrees", async () => {
+    const owner = user();
+    const ctx = (ifMatch?: number) =>
+      createContextInner({
+        db: handle.db,
+        verifier,
+        credentials: { authorization: [owner.auth] },
+        ifMatch,
+      });
+    const task = await createCaller(ctx()).task.create({ title: "t" });
+    const stale = createCaller(ctx(task.version + 1));
+    await expect(stale.task.update({ id: task.id, title: "u" })).rejects.toMatchObject({
+      code: "PRECONDITION_FAILED",
+    });
+    await expect(stale.task.toggle({ id: task.id })).rejects.toMatchObject({
+      code: "PRECONDITION_FAILED",
+    });
+    await expect(stale.task.delete({ id: task.id })).rejects.toMatchObject({
+      code: "PRECONDITION_FAILED",
+    });
+    await expect(
+      createCaller(ctx(task.version)).task.update({ id: task.id, title: "u", version: 7 }),
+    ).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    // The same stale version given in the input is a CONFLICT.
+    await expect(
+      createCaller(ctx()).task.update({ id: task.id, title: "u", version: task.version + 1 }),
+    ).rejects.toMatchObject({ code: "CONFLICT" });
+    const updated = await createCaller(ctx(task.version)).task.update({ id: task.id, title: "u" });
+    expect(updated.version).toBe(task.version + 1);
+  });
+
+  it("agrees with the status tRPC itself puts on the wire, code by code", () => {
+    for (const [code, { status }] of Object.entries(ERROR_HTTP)) {
+      const error = new TRPCError({ code: code as TRPCError["code"] });
+      expect(getHTTPStatusCodeFromError(error), code).toBe(status);
+    }
   });
 });

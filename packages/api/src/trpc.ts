@@ -4,7 +4,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { type Credentials, type Identity, identityOf } from "./auth/identity.ts";
 import type { TokenVerifier } from "./auth/verifier.ts";
-import { AppError } from "./errors.ts";
+import { AppError, httpStatusOf } from "./errors.ts";
 
 export type Context = {
   db: Db;
@@ -14,11 +14,17 @@ export type Context = {
    * (protectedProcedure asks; so may the HTTP layer before it, sharing the answer).
    */
   identify: Identity;
+  /**
+   * The version an HTTP `If-Match` precondition requires (REST). A procedure that changes a task
+   * takes it as its expected version and answers a stale one with PRECONDITION_FAILED itself.
+   */
+  ifMatch?: number;
 };
 
 export type ContextOptions = {
   db: Db;
   requestId?: string;
+  ifMatch?: number;
 } & (
   | {
       /** What the transport saw, verified here when first asked. */
@@ -36,6 +42,7 @@ export function createContextInner(options: ContextOptions): Context {
   return {
     db: options.db,
     requestId: options.requestId ?? crypto.randomUUID(),
+    ifMatch: options.ifMatch,
     identify:
       "identify" in options ? options.identify : identityOf(options.verifier, options.credentials),
   };
@@ -97,7 +104,8 @@ const t = initTRPC.context<Context>().create({
           ? INVALID_INPUT_MESSAGE
           : (transportMessage(error, type) ?? shape.message);
     const requestId = ctx?.requestId ?? requestIdOfError.get(error);
-    return { ...shape, message, data: { ...data, issues, requestId } };
+    const httpStatus = httpStatusOf(error.code);
+    return { ...shape, message, data: { ...data, httpStatus, issues, requestId } };
   },
 });
 

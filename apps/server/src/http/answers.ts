@@ -1,20 +1,26 @@
 // How every failure is answered, whatever the surface: the request id, the error envelope (and
 // tRPC's error shape under /trpc), WWW-Authenticate on 401 and Retry-After on 503.
 import { MISSING_TOKEN_MESSAGE } from "@todo/api/auth";
-import type { AppErrorCode } from "@todo/api/errors";
+import { type AppErrorCode, ERROR_HTTP } from "@todo/api/errors";
 import type { ValidationIssues } from "@todo/api/trpc";
 import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { Request, Response } from "express";
 import "./locals.ts";
 
-/** Seconds a client should wait before retrying a 503. */
-export const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
+export { RETRY_AFTER_UNAVAILABLE_SECONDS } from "@todo/api/errors";
 
 export type ErrorBody = {
   data: null;
   error: { code: AppErrorCode | string; message: string; issues?: ValidationIssues };
   meta: { requestId: string };
 };
+
+/** What the error table says goes with a code's answer: a 401 challenge, a Retry-After. */
+export function httpRulesOf(
+  code: string,
+): { challenge?: true; retryAfterSeconds?: number } | undefined {
+  return (ERROR_HTTP as Record<string, { challenge?: true; retryAfterSeconds?: number }>)[code];
+}
 
 export function requestIdOf(res: Response): string {
   return res.locals.requestId;
@@ -23,9 +29,10 @@ export function requestIdOf(res: Response): string {
 /** The error envelope: `{ data: null, error: { code, message, issues? }, meta: { requestId } }`. */
 export function sendError(res: Response, status: number, error: ErrorBody["error"]): void {
   if (res.headersSent) return;
-  if (status === 401) res.setHeader("WWW-Authenticate", wwwAuthenticate(error.message));
-  if (status === 503 && !res.hasHeader("Retry-After")) {
-    res.setHeader("Retry-After", String(RETRY_AFTER_UNAVAILABLE_SECONDS));
+  const rules = httpRulesOf(error.code);
+  if (rules?.challenge) res.setHeader("WWW-Authenticate", wwwAuthenticate(error.message));
+  if (rules?.retryAfterSeconds !== undefined && !res.hasHeader("Retry-After")) {
+    res.setHeader("Retry-After", String(rules.retryAfterSeconds));
   }
   const body: ErrorBody = { data: null, error, meta: { requestId: requestIdOf(res) } };
   res.status(status).json(body);

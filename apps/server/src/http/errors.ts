@@ -1,14 +1,12 @@
-import { AppError } from "@todo/api/errors";
+import { AppError, httpStatusOf } from "@todo/api/errors";
 import {
   BODY_TOO_LARGE_MESSAGE,
   INTERNAL_MESSAGE,
   INVALID_INPUT_MESSAGE,
   MALFORMED_JSON_MESSAGE,
-  toTRPCError,
   validationIssues,
 } from "@todo/api/trpc";
 import { TRPCError } from "@trpc/server";
-import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { ZodError, z } from "zod";
@@ -59,18 +57,19 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       });
       return;
     }
-    const trpcError =
-      err instanceof TRPCError ? err : err instanceof AppError ? toTRPCError(err) : undefined;
-    if (trpcError && trpcError.code !== "INTERNAL_SERVER_ERROR") {
-      const issues = validationIssues(trpcError);
-      sendError(res, getHTTPStatusCodeFromError(trpcError), {
-        code: trpcError.code,
-        message: issues ? INVALID_INPUT_MESSAGE : trpcError.message,
+    // A domain error as raised, or as a procedure called through the caller carries it; the one
+    // table (ERROR_HTTP) gives its status, sendError its headers.
+    const known = err instanceof AppError || err instanceof TRPCError ? err : undefined;
+    if (known && known.code !== "INTERNAL_SERVER_ERROR") {
+      const issues = known instanceof TRPCError ? validationIssues(known) : undefined;
+      sendError(res, httpStatusOf(known.code), {
+        code: known.code,
+        message: issues ? INVALID_INPUT_MESSAGE : known.message,
         ...(issues ? { issues } : {}),
       });
       return;
     }
-    logger.error({ requestId: requestIdOf(res), err: trpcError?.cause ?? err }, "unhandled error");
+    logger.error({ requestId: requestIdOf(res), err: known?.cause ?? err }, "unhandled error");
     if (res.headersSent) return;
     sendError(res, 500, { code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE });
   };

@@ -62,38 +62,20 @@ function sendTask(res: Response, status: number, task: TaskDto) {
 }
 
 /**
- * The expected version: from an `If-Match` header (which a body `version` must agree with), else
- * the body's own (validated by the procedure). `ifMatch` says whether it came as a precondition,
- * for answering a stale one with 412 rather than 409.
+ * The version an `If-Match` header requires, for the procedure to check (412 when stale); none
+ * without the header or with `*`. A weak or foreign tag never matches strongly.
  */
-function precondition(req: Request, bodyVersion?: unknown): { version: unknown; ifMatch: boolean } {
-  const header = req.get("if-match")?.trim();
-  if (header === undefined || header === "*") return { version: bodyVersion, ifMatch: false };
-  const match = /^"([1-9]\d{0,9})"$/.exec(header);
-  if (!match) {
-    // A weak or foreign tag never matches strongly; a list is not supported for one task.
-    if (/^W\/"/.test(header) || /^"[^"]*"$/.test(header)) {
-      throw new AppError("PRECONDITION_FAILED", "If-Match does not match the task's ETag");
-    }
-    throw new AppError("BAD_REQUEST", 'If-Match must be one ETag (as in "3") or *');
-  }
-  const version = Number(match[1]);
-  if (bodyVersion !== undefined && bodyVersion !== version) {
-    throw new AppError("BAD_REQUEST", "If-Match and the body's version disagree");
-  }
-  return { version, ifMatch: true };
-}
+const CONDITIONAL_METHODS = new Set(["PUT", "PATCH", "DELETE"]);
 
-/** A stale version is 409 in a body, 412 when it came as an If-Match precondition. */
-async function conditional<T>(ifMatch: boolean, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (ifMatch && error instanceof TRPCError && error.code === "CONFLICT") {
-      throw new AppError("PRECONDITION_FAILED", "If-Match does not match the task's ETag");
-    }
-    throw error;
+function ifMatchOf(req: Request): number | undefined {
+  const header = req.get("if-match")?.trim();
+  if (header === undefined || header === "*") return undefined;
+  const match = /^"([1-9]\d{0,9})"$/.exec(header);
+  if (match) return Number(match[1]);
+  if (/^W\/"/.test(header) || /^"[^"]*"$/.test(header)) {
+    throw new AppError("PRECONDITION_FAILED", "If-Match does not match the task's ETag");
   }
+  throw new AppError("BAD_REQUEST", 'If-Match must be one ETag (as in "3") or *');
 }
 
 export type RestOptions = { db: Db; bodyLimit: string };
@@ -110,7 +92,13 @@ export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
     }
     const { identify } = res.locals;
     res.locals.caller = createCaller(
-      createContextInner({ db, identify, requestId: requestIdOf(res) }),
+      createContextInner({
+        db,
+        identify,
+        requestId: requestIdOf(res),
+        // A precondition only for what changes a task; reads and creates ignore it.
+        ifMatch: CONDITIONAL_METHODS.has(req.method) ? ifMatchOf(req) : undefined,
+      }),
     );
     next();
   });
@@ -145,40 +133,23 @@ export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
 
   api.put("/:user_id/tasks/:id", async (req, res) => {
     const body = bodyObject(req);
-    const { version, ifMatch } = precondition(req, body.version);
     // A replacement: the title is required and omitted fields go back to their defaults.
     zTaskReplace.parse(body);
-    const input = { ...TASK_DEFAULTS, ...body, version, id: req.params.id };
-    const task = await conditional(ifMatch, () => callerOf(res).task.update(untrusted(input)));
-    sendTask(res, 200, task);
+    const input = { ...TASK_DEFAULTS, ...body, id: req.params.id };
+    sendTask(res, 200, await callerOf(res).task.update(untrusted(input)));
   });
 
   api.patch("/:user_id/tasks/:id", async (req, res) => {
-    const body = bodyObject(req);
-    const { version, ifMatch } = precondition(req, body.version);
-    const input = { ...body, version, id: req.params.id };
-    const task = await conditional(ifMatch, () => callerOf(res).task.update(untrusted(input)));
-    sendTask(res, 200, task);
+    const input = { ...bodyObject(req), id: req.params.id };
+    sendTask(res, 200, await callerOf(res).task.update(untrusted(input)));
   });
 
   api.patch("/:user_id/tasks/:id/complete", async (req, res) => {
-    const { version, ifMatch } = precondition(req);
-    const input = { id: req.params.id, version };
-    sendTask(
-      res,
-      200,
-      await conditional(ifMatch, () => callerOf(res).task.toggle(untrusted(input))),
-    );
+    sendTask(res, 200, await callerOf(res).task.toggle({ id: req.params.id }));
   });
 
   api.delete("/:user_id/tasks/:id", async (req, res) => {
-    const { version, ifMatch } = precondition(req);
-    const input = { id: req.params.id, version };
-    sendData(
-      res,
-      200,
-      await conditional(ifMatch, () => callerOf(res).task.delete(untrusted(input))),
-    );
+    sendData(res, 200, await callerOf(res).task.delete({ id: req.params.id }));
   });
 
   api.all("/:user_id/tasks/:id", methodNotAllowed("GET, HEAD, PUT, PATCH, DELETE"));

@@ -3,7 +3,7 @@ import { createContextInner, MAX_BATCH_SIZE, tagRequestId } from "@todo/api/trpc
 import type { Db } from "@todo/db/client";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import type { Logger } from "pino";
-import { RETRY_AFTER_UNAVAILABLE_SECONDS, requestIdOf, wwwAuthenticate } from "../http/answers.ts";
+import { httpRulesOf, requestIdOf, wwwAuthenticate } from "../http/answers.ts";
 
 export type TrpcOptions = { db: Db; logger: Logger; maxBodySize: number };
 
@@ -21,10 +21,13 @@ export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
       const headers: Record<string, string> = {};
       // An error answered before the context existed would otherwise go out as text/plain.
       if (!ctx && errors.length > 0) headers["Content-Type"] = "application/json";
-      const unauthorized = errors.find((e) => e.code === "UNAUTHORIZED");
-      if (unauthorized) headers["WWW-Authenticate"] = wwwAuthenticate(unauthorized.message);
-      if (errors.some((e) => e.code === "SERVICE_UNAVAILABLE")) {
-        headers["Retry-After"] = String(RETRY_AFTER_UNAVAILABLE_SECONDS);
+      // The headers the one error table (ERROR_HTTP) asks for, as the REST adapter sends them.
+      for (const error of errors) {
+        const rules = httpRulesOf(error.code);
+        if (rules?.challenge) headers["WWW-Authenticate"] = wwwAuthenticate(error.message);
+        if (rules?.retryAfterSeconds !== undefined) {
+          headers["Retry-After"] = String(rules.retryAfterSeconds);
+        }
       }
       return { headers };
     },

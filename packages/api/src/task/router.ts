@@ -1,4 +1,5 @@
-import { protectedProcedure, router } from "../trpc.ts";
+import { AppError } from "../errors.ts";
+import { type Context, protectedProcedure, router } from "../trpc.ts";
 import {
   zDeleted,
   zTask,
@@ -21,6 +22,18 @@ import {
   toggleTask,
   updateTask,
 } from "./task.ts";
+
+/**
+ * The version a change must find, and how a stale one is answered: the input's own (CONFLICT), or
+ * the transport's If-Match precondition (PRECONDITION_FAILED), which an input version must match.
+ */
+function expectation(ctx: Pick<Context, "ifMatch">, version: number | undefined) {
+  if (ctx.ifMatch === undefined) return { version, staleCode: "CONFLICT" as const };
+  if (version !== undefined && version !== ctx.ifMatch) {
+    throw new AppError("BAD_REQUEST", "If-Match and the body's version disagree");
+  }
+  return { version: ctx.ifMatch, staleCode: "PRECONDITION_FAILED" as const };
+}
 
 // The user id always comes from the verified token (ctx.userId), never from input.
 export const taskRouter = router({
@@ -46,7 +59,15 @@ export const taskRouter = router({
   update: protectedProcedure
     .input(zTaskUpdate)
     .output(zTask)
-    .mutation(({ ctx, input }) => updateTask({ db: ctx.db, userId: ctx.userId, input })),
+    .mutation(({ ctx, input }) => {
+      const { version, staleCode } = expectation(ctx, input.version);
+      return updateTask({
+        db: ctx.db,
+        userId: ctx.userId,
+        input: { ...input, version },
+        staleCode,
+      });
+    }),
 
   setCompleted: protectedProcedure
     .input(zTaskSetCompleted)
@@ -64,13 +85,23 @@ export const taskRouter = router({
     .input(zTaskVersionedIdInput)
     .output(zTask)
     .mutation(({ ctx, input }) =>
-      toggleTask({ db: ctx.db, userId: ctx.userId, taskId: input.id, version: input.version }),
+      toggleTask({
+        db: ctx.db,
+        userId: ctx.userId,
+        taskId: input.id,
+        ...expectation(ctx, input.version),
+      }),
     ),
 
   delete: protectedProcedure
     .input(zTaskVersionedIdInput)
     .output(zDeleted)
     .mutation(({ ctx, input }) =>
-      deleteTask({ db: ctx.db, userId: ctx.userId, taskId: input.id, version: input.version }),
+      deleteTask({
+        db: ctx.db,
+        userId: ctx.userId,
+        taskId: input.id,
+        ...expectation(ctx, input.version),
+      }),
     ),
 });

@@ -97,8 +97,13 @@ export async function createTask({
 
 const MAX_ATTEMPTS = 5;
 
-const staleVersion = () =>
-  new AppError("CONFLICT", "Task was changed since that version; reload it and retry");
+/** How a stale expected version is answered: CONFLICT, or PRECONDITION_FAILED for If-Match. */
+export type StaleCode = "CONFLICT" | "PRECONDITION_FAILED";
+
+const staleVersion = (code: StaleCode = "CONFLICT") =>
+  code === "CONFLICT"
+    ? new AppError("CONFLICT", "Task was changed since that version; reload it and retry")
+    : new AppError("PRECONDITION_FAILED", "If-Match does not match the task's ETag");
 
 type Editable = Pick<TaskDto, "title" | "description" | "priority" | "completed"> & {
   dueAt: Date | string | null;
@@ -115,17 +120,19 @@ async function mutateTask({
   userId,
   taskId,
   expectedVersion,
+  staleCode,
   change,
 }: Scope & {
   taskId: string;
   expectedVersion?: number;
+  staleCode?: StaleCode;
   change: (current: TaskDto) => Editable | null;
 }): Promise<TaskDto> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const [current] = await rowsOf<TaskDto>(db, selectTask(userId, taskId));
     if (!current) throw taskNotFound();
     if (expectedVersion !== undefined && current.version !== expectedVersion) {
-      throw staleVersion();
+      throw staleVersion(staleCode);
     }
     const fields = change(current);
     if (fields === null) return current;
@@ -149,13 +156,15 @@ export async function updateTask({
   db,
   userId,
   input,
-}: Scope & { input: TaskUpdate }): Promise<TaskDto> {
+  staleCode,
+}: Scope & { input: TaskUpdate; staleCode?: StaleCode }): Promise<TaskDto> {
   const { id, version, ...changes } = input;
   return mutateTask({
     db,
     userId,
     taskId: id,
     expectedVersion: version,
+    staleCode,
     change: (current) => {
       const next = editable(current);
       for (const key of Object.keys(next) as (keyof Editable)[]) {
@@ -191,10 +200,11 @@ export async function toggleTask({
   userId,
   taskId,
   version,
-}: Scope & { taskId: string; version?: number }): Promise<TaskDto> {
+  staleCode,
+}: Scope & { taskId: string; version?: number; staleCode?: StaleCode }): Promise<TaskDto> {
   const [row] = await rowsOf<TaskDto>(db, toggleStatement(userId, taskId, version ?? null));
   if (row) return row;
-  return missingOrStale({ db, userId, taskId, version });
+  return missingOrStale({ db, userId, taskId, version, staleCode });
 }
 
 /** Nothing matched: a stale version when the caller still has the task, else not found. */
@@ -203,9 +213,10 @@ async function missingOrStale({
   userId,
   taskId,
   version,
-}: Scope & { taskId: string; version?: number }): Promise<never> {
+  staleCode,
+}: Scope & { taskId: string; version?: number; staleCode?: StaleCode }): Promise<never> {
   if (version !== undefined && (await rowsOf(db, taskExists(userId, taskId))).length > 0) {
-    throw staleVersion();
+    throw staleVersion(staleCode);
   }
   throw taskNotFound();
 }
@@ -215,13 +226,14 @@ export async function deleteTask({
   userId,
   taskId,
   version,
-}: Scope & { taskId: string; version?: number }) {
+  staleCode,
+}: Scope & { taskId: string; version?: number; staleCode?: StaleCode }) {
   const [deleted] = await rowsOf<{ id: string }>(
     db,
     deleteTaskStatement(userId, taskId, version ?? null),
   );
   if (deleted) return deleted;
-  return missingOrStale({ db, userId, taskId, version });
+  return missingOrStale({ db, userId, taskId, version, staleCode });
 }
 
 /** Counts of the caller's tasks; overdue means open with a due date in the past. */
