@@ -180,6 +180,17 @@ export const trpcEndpoints: Endpoint[] = [
     invalid: t((c, x) => c.task.update.mutate({ id: x.taskId, dueAt: "tomorrow" })),
   },
   {
+    name: "task.replace",
+    surface: "trpc",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: t((c, x) => c.task.replace.mutate({ id: x.taskId, title: "replaced" })),
+    invalid: t((c, x) =>
+      c.task.replace.mutate({ id: x.taskId, title: "" as string, priority: "urgent" as "low" }),
+    ),
+  },
+  {
     name: "task.setCompleted",
     surface: "trpc",
     scoped: true,

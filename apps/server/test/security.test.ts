@@ -2,9 +2,11 @@
 // each kind of bad token, and another user's resource.
 import { request } from "node:http";
 import { createHs256Verifier, type TokenVerifier } from "@todo/api/auth";
+import { appRouter } from "@todo/api/router";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rateLimiting } from "../src/http/rate-limit.ts";
+import { REST_ROUTES, routeName } from "../src/rest/routes.ts";
 import { type Endpoint, restEndpoints, type Target, trpcEndpoints } from "./endpoints.ts";
 import {
   MISSING_ID,
@@ -154,6 +156,15 @@ describe.each(verifierKinds)("$kind", (kind) => {
         withoutRequestId(before),
       );
     });
+  });
+});
+
+describe("coverage", () => {
+  it("runs these cases on every route of the REST table and every procedure of the router", () => {
+    expect(restEndpoints.map((e) => e.name).sort()).toEqual(REST_ROUTES.map(routeName).sort());
+    expect(trpcEndpoints.map((e) => e.name).sort()).toEqual(
+      Object.keys(appRouter._def.procedures).sort(),
+    );
   });
 });
 

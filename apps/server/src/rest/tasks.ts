@@ -1,46 +1,16 @@
-// REST compatibility adapter: every route calls the same tRPC procedure a frontend calls, through
-// a server-side caller, so each rule (validation, isolation, versions) has one implementation.
+// REST compatibility adapter: every route of the table (routes.ts) calls the same tRPC procedure a
+// frontend calls, through a server-side caller, so each rule (validation, isolation, versions)
+// has one implementation. This file only maps HTTP to it: identity and 403, JSON bodies, If-Match,
+// answers and 405s.
 import { AppError } from "@todo/api/errors";
 import { createCaller } from "@todo/api/router";
-import {
-  LIST_LIMIT_DEFAULT,
-  TASK_DEFAULTS,
-  type TaskDto,
-  zTaskReplace,
-} from "@todo/api/task/schemas";
+import { LIST_LIMIT_DEFAULT, type TaskDto, type TaskPage } from "@todo/api/task/schemas";
 import { createContextInner, JSON_ONLY_MESSAGE } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
-import { TRPCError } from "@trpc/server";
 import express, { type Request, type RequestHandler, type Response } from "express";
 import { requestIdOf, sendError } from "../http/answers.ts";
 import { sendData } from "./envelope.ts";
-
-const callerOf = (res: Response) => res.locals.caller;
-
-/** Client input typed as the procedure's input: the procedure validates it, not this cast. */
-const untrusted = <T>(value: unknown): T => value as T;
-
-/** Query strings arrive as strings; repeated keys (arrays) are refused, numbers are numbers. */
-function listInputFromQuery(query: Request["query"]): Record<string, unknown> {
-  const input: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(query)) {
-    if (typeof value !== "string") {
-      throw new AppError("BAD_REQUEST", `Query parameter "${key}" must be given once`);
-    }
-    input[key] = key === "limit" ? Number(value) : value;
-  }
-  return input;
-}
-
-/** A JSON object body; the task id belongs to the path and cannot be set through it. */
-function bodyObject(req: Request): Record<string, unknown> {
-  const body: unknown = req.body;
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new AppError("BAD_REQUEST", "Body must be a JSON object");
-  }
-  if (Object.hasOwn(body, "id")) throw new AppError("BAD_REQUEST", '"id" cannot be set');
-  return body as Record<string, unknown>;
-}
+import { expressPath, REST_ROUTES, type RestRoute } from "./routes.ts";
 
 const hasBody = (req: Request) =>
   req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
@@ -56,17 +26,12 @@ const requireJson: RequestHandler = (req, _res, next) => {
 /** A task's ETag is its version: `If-Match` with it makes a change conditional. */
 const etagOf = (task: TaskDto) => `"${task.version}"`;
 
-function sendTask(res: Response, status: number, task: TaskDto) {
-  res.setHeader("ETag", etagOf(task));
-  sendData(res, status, task);
-}
+const CONDITIONAL_METHODS = new Set(["PUT", "PATCH", "DELETE"]);
 
 /**
  * The version an `If-Match` header requires, for the procedure to check (412 when stale); none
  * without the header or with `*`. A weak or foreign tag never matches strongly.
  */
-const CONDITIONAL_METHODS = new Set(["PUT", "PATCH", "DELETE"]);
-
 function ifMatchOf(req: Request): number | undefined {
   const header = req.get("if-match")?.trim();
   if (header === undefined || header === "*") return undefined;
@@ -76,6 +41,46 @@ function ifMatchOf(req: Request): number | undefined {
     throw new AppError("PRECONDITION_FAILED", "If-Match does not match the task's ETag");
   }
   throw new AppError("BAD_REQUEST", 'If-Match must be one ETag (as in "3") or *');
+}
+
+/** Answers a route's result as the table says. */
+function answer(route: RestRoute, req: Request, res: Response, result: unknown) {
+  switch (route.answer) {
+    case "page": {
+      const page = result as TaskPage;
+      sendData(res, route.success, page.items, {
+        limit: req.query.limit === undefined ? LIST_LIMIT_DEFAULT : Number(req.query.limit),
+        count: page.items.length,
+        nextCursor: page.nextCursor,
+      });
+      return;
+    }
+    case "created": {
+      const task = result as TaskDto;
+      const userId = encodeURIComponent(req.params.user_id as string);
+      res.location(`${req.baseUrl}/${userId}/tasks/${task.id}`);
+      res.setHeader("ETag", etagOf(task));
+      sendData(res, route.success, task);
+      return;
+    }
+    case "task":
+      res.setHeader("ETag", etagOf(result as TaskDto));
+      sendData(res, route.success, result);
+      return;
+    case "data":
+      sendData(res, route.success, result);
+  }
+}
+
+/** A known route asked with a method it does not have: 405 with the methods it has. */
+function methodNotAllowed(allow: string): RequestHandler {
+  return (_req, res) => {
+    res.setHeader("Allow", allow);
+    sendError(res, 405, {
+      code: "METHOD_NOT_SUPPORTED",
+      message: `Method not allowed here; use ${allow.replace(/, (?=[^,]*$)/, " or ")}`,
+    });
+  };
 }
 
 export type RestOptions = { db: Db; bodyLimit: string };
@@ -104,67 +109,20 @@ export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
   });
   api.use(requireJson, express.json({ limit: bodyLimit, strict: true }));
 
-  api.get("/:user_id/tasks", async (req, res) => {
-    const page = await callerOf(res).task.list(untrusted(listInputFromQuery(req.query)));
-    sendData(res, 200, page.items, {
-      limit: req.query.limit === undefined ? LIST_LIMIT_DEFAULT : Number(req.query.limit),
-      count: page.items.length,
-      nextCursor: page.nextCursor,
-    });
-  });
-
-  api.post("/:user_id/tasks", async (req, res) => {
-    const task = await callerOf(res).task.create(untrusted(bodyObject(req)));
-    res.location(`${req.baseUrl}/${encodeURIComponent(req.params.user_id)}/tasks/${task.id}`);
-    sendTask(res, 201, task);
-  });
-
-  api.all("/:user_id/tasks", methodNotAllowed("GET, HEAD, POST"));
-
-  api.get("/:user_id/tasks/stats", async (_req, res) => {
-    sendData(res, 200, await callerOf(res).task.stats());
-  });
-  // Before the /:id routes, which would otherwise take "stats" for an id.
-  api.all("/:user_id/tasks/stats", methodNotAllowed("GET, HEAD"));
-
-  api.get("/:user_id/tasks/:id", async (req, res) => {
-    sendTask(res, 200, await callerOf(res).task.byId({ id: req.params.id }));
-  });
-
-  api.put("/:user_id/tasks/:id", async (req, res) => {
-    const body = bodyObject(req);
-    // A replacement: the title is required and omitted fields go back to their defaults.
-    zTaskReplace.parse(body);
-    const input = { ...TASK_DEFAULTS, ...body, id: req.params.id };
-    sendTask(res, 200, await callerOf(res).task.update(untrusted(input)));
-  });
-
-  api.patch("/:user_id/tasks/:id", async (req, res) => {
-    const input = { ...bodyObject(req), id: req.params.id };
-    sendTask(res, 200, await callerOf(res).task.update(untrusted(input)));
-  });
-
-  api.patch("/:user_id/tasks/:id/complete", async (req, res) => {
-    sendTask(res, 200, await callerOf(res).task.toggle({ id: req.params.id }));
-  });
-
-  api.delete("/:user_id/tasks/:id", async (req, res) => {
-    sendData(res, 200, await callerOf(res).task.delete({ id: req.params.id }));
-  });
-
-  api.all("/:user_id/tasks/:id", methodNotAllowed("GET, HEAD, PUT, PATCH, DELETE"));
-  api.all("/:user_id/tasks/:id/complete", methodNotAllowed("PATCH"));
+  // Path by path, in the table's order: its routes, then a 405 for any other method, so that a
+  // literal path (…/stats) is settled before a parameter path (…/:id) could take it.
+  const paths = [...new Set(REST_ROUTES.map((r) => r.path))];
+  for (const path of paths) {
+    const routes = REST_ROUTES.filter((r) => r.path === path);
+    for (const route of routes) {
+      api[route.method](expressPath(route.path), async (req, res) => {
+        answer(route, req, res, await route.call(res.locals.caller, req));
+      });
+    }
+    const methods = routes.map((r) => r.method.toUpperCase());
+    const allow = methods.includes("GET") ? ["GET", "HEAD", ...methods] : methods;
+    api.all(expressPath(path), methodNotAllowed([...new Set(allow)].join(", ")));
+  }
 
   return api;
-}
-
-/** A known route asked with a method it does not have: 405 with the methods it has. */
-function methodNotAllowed(allow: string): RequestHandler {
-  return (_req, res) => {
-    res.setHeader("Allow", allow);
-    sendError(res, 405, {
-      code: "METHOD_NOT_SUPPORTED",
-      message: `Method not allowed here; use ${allow.replace(/, (?=[^,]*$)/, " or ")}`,
-    });
-  };
 }

@@ -1,12 +1,14 @@
 import { AppError } from "../errors.ts";
 import { type Context, protectedProcedure, router } from "../trpc.ts";
 import {
+  TASK_DEFAULTS,
   zDeleted,
   zTask,
   zTaskCreate,
   zTaskIdInput,
   zTaskListInput,
   zTaskPage,
+  zTaskReplaceInput,
   zTaskSetCompleted,
   zTaskStats,
   zTaskUpdate,
@@ -67,6 +69,16 @@ export const taskRouter = router({
         input: { ...input, version },
         staleCode,
       });
+    }),
+
+  /** Replaces every editable field: omitted ones go back to their defaults (REST's PUT). */
+  replace: protectedProcedure
+    .input(zTaskReplaceInput)
+    .output(zTask)
+    .mutation(({ ctx, input }) => {
+      const { version, staleCode } = expectation(ctx, input.version);
+      const replacement = { ...TASK_DEFAULTS, ...input, version };
+      return updateTask({ db: ctx.db, userId: ctx.userId, input: replacement, staleCode });
     }),
 
   setCompleted: protectedProcedure

@@ -111,6 +111,10 @@ export const zTaskReplace = zTaskCreate
   .extend({ version: zVersion.optional() })
   .meta({ id: "TaskReplace" });
 
+/** task.replace: every editable field, omitted ones back to their defaults (REST PUT). */
+export const zTaskReplaceInput = zTaskReplace.extend({ id: zTaskId });
+export type TaskReplace = z.infer<typeof zTaskReplaceInput>;
+
 export const zTaskIdInput = z.strictObject({ id: zTaskId });
 /** A change to one task, applied only if it is still at `version` when given (else CONFLICT). */
 export const zTaskVersionedIdInput = z.strictObject({ id: zTaskId, version: zVersion.optional() });
