@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { readDevSecret } from "../apps/server/src/dev-secret.ts";
 import { signHs256Token } from "../packages/api/src/auth/verifier.ts";
 import { createDb } from "../packages/db/src/client.ts";
+import { DEFAULT_DATABASE_URL } from "../packages/db/src/defaults.ts";
 
 const { values } = parseArgs({
   options: { users: { type: "string", default: "10" }, tasks: { type: "string", default: "20" } },
@@ -47,8 +48,7 @@ function tasksOf(userId: string) {
 }
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
-const url =
-  process.env.DIRECT_URL || process.env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/todo";
+const url = process.env.DIRECT_URL || process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
 const started = Date.now();
 const { db, pool, close } = createDb({ url });
 

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deployMigrations } from "@todo/db/migrate";
-import { adminUrl, databaseOnAdminServer, withClient } from "@todo/db/test-database";
+import { adminUrl, databaseOnAdminServer, withClient } from "@todo/db/testing";
 
 const migrationsDir = join(import.meta.dirname, "../../../prisma/migrations");
 

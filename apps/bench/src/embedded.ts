@@ -8,7 +8,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { signHs256Token } from "@todo/api/auth";
-import { createTestDatabase } from "@todo/db/test-database";
+import { createTestDatabase } from "@todo/db/testing";
 import autocannon from "autocannon";
 import { listeningUrl } from "./listening.ts";
 

@@ -3,7 +3,7 @@
 // production (BETTER_AUTH_URL, jwks verifier only).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createTestDatabase, type TestDatabase } from "@todo/db/test-database";
+import { createTestDatabase, type TestDatabase } from "@todo/db/testing";
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { toNodeHandler } from "better-auth/node";

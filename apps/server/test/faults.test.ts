@@ -2,7 +2,7 @@
 // database down at start, lost mid-request, slow (deadline, pool exhaustion), and SIGTERM with a
 // request in flight. The machine's shared PostgreSQL is never touched.
 import { Writable } from "node:stream";
-import { createTestDatabase } from "@todo/db/test-database";
+import { createTestDatabase } from "@todo/db/testing";
 import { pino } from "pino";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { newUser, rest, startServer, TEST_SECRET, trpcClient } from "./harness.ts";

@@ -1,4 +1,4 @@
-import { createTestDatabase } from "@todo/db/test-database";
+import { createTestDatabase } from "@todo/db/testing";
 import type { TestProject } from "vitest/node";
 
 declare module "vitest" {

@@ -8,8 +8,8 @@ import {
   type TokenVerifier,
 } from "@todo/api/auth";
 import { createJwksVerifier } from "@todo/api/auth/jwks";
-import { startTestIssuer, type TestIssuer } from "@todo/api/auth/jwks-test-issuer";
 import type { AppRouter } from "@todo/api/router";
+import { startTestIssuer, type TestIssuer } from "@todo/api/testing";
 import { createDb, type DbOptions } from "@todo/db/client";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import type pg from "pg";

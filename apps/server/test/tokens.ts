@@ -1,7 +1,7 @@
 // Hostile and broken Authorization headers. Tokens are built by hand (not with a JWT library) so
 // each can break exactly one rule.
 import { createHmac } from "node:crypto";
-import { newSigningKey, type TestIssuer } from "@todo/api/auth/jwks-test-issuer";
+import { newSigningKey, type TestIssuer } from "@todo/api/testing";
 import { TEST_SECRET } from "./harness.ts";
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createHs256Verifier } from "@todo/api/auth";
-import { createTestDatabase, type TestDatabase } from "@todo/db/test-database";
+import { createTestDatabase, type TestDatabase } from "@todo/db/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_SECRET } from "./harness.ts";

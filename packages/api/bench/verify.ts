@@ -4,8 +4,8 @@
 import { createHmac, createPublicKey, timingSafeEqual, verify } from "node:crypto";
 import { Bench } from "tinybench";
 import { createJwksVerifier } from "../src/auth/jwks.ts";
-import { startTestIssuer } from "../src/auth/jwks-test-issuer.ts";
 import { createHs256Verifier, signHs256Token } from "../src/auth/verifier.ts";
+import { startTestIssuer } from "../src/testing/jwks-issuer.ts";
 
 const secret = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 const hsToken = signHs256Token({ secret, userId: "bench-user", expiresInSeconds: 3600 });

@@ -1,7 +1,7 @@
 // The router protects itself: hosted by tRPC's own fetch adapter, with no Express in front of it,
 // protectedProcedure verifies the token (once per request) and keeps every user to their own rows.
 import { createDb, type DbHandle } from "@todo/db/client";
-import { createTestDatabase, type TestDatabase } from "@todo/db/test-database";
+import { createTestDatabase, type TestDatabase } from "@todo/db/testing";
 import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";

@@ -1,9 +1,8 @@
 // `pnpm db:*` entry point: node --import tsx migrate/cli.ts <command> [--name <name>]
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { DEFAULT_DATABASE_URL } from "../src/defaults.ts";
 import { type MigrateCommand, runMigrate, runPrisma } from "./run.ts";
-
-const DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/todo";
 
 const command = process.argv[2];
 // generate and studio take Prisma's own flags (e.g. `studio --port 5556`), passed through as given.
@@ -13,7 +12,7 @@ const { values } = parseArgs({
   options: { name: { type: "string" }, "create-only": { type: "boolean" } },
 });
 // Migrations need a direct connection (Neon: the non-pooled URL), hence DIRECT_URL first.
-const url = process.env.DIRECT_URL || process.env.DATABASE_URL || DEFAULT_URL;
+const url = process.env.DIRECT_URL || process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
 
 const migrateCommands: Record<string, MigrateCommand> = {
   deploy: { kind: "deploy" },

@@ -2,8 +2,8 @@
 // outages.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../errors.ts";
+import { newSigningKey, startTestIssuer, type TestIssuer } from "../testing/jwks-issuer.ts";
 import { createJwksVerifier, type JwksVerifierOptions } from "./jwks.ts";
-import { newSigningKey, startTestIssuer, type TestIssuer } from "./jwks-test-issuer.ts";
 import type { TokenVerifier } from "./verifier.ts";
 
 let issuer: TestIssuer;

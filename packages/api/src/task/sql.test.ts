@@ -1,7 +1,7 @@
 // Every row shape the SQL returns, parsed by the zod output schema the procedures declare (strict:
 // no column more, none less), on a real PostgreSQL. A column renamed or added in sql.ts fails here.
 import { createDb, type DbHandle } from "@todo/db/client";
-import { createTestDatabase, type TestDatabase } from "@todo/db/test-database";
+import { createTestDatabase, type TestDatabase } from "@todo/db/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { zMe } from "../root.ts";
 import type { Statement } from "../sql.ts";

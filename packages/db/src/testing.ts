@@ -1,12 +1,11 @@
 // For test suites: a fresh, migrated database of their own on the test PostgreSQL, dropped after.
 import pg from "pg";
 import { deployMigrations } from "../migrate/run.ts";
+import { DEFAULT_ADMIN_URL } from "./defaults.ts";
 
 /** The server tests create their databases on: TEST_DATABASE_URL, DATABASE_URL, or local. */
 export function adminUrl(env: NodeJS.ProcessEnv = process.env): string {
-  return (
-    env.TEST_DATABASE_URL || env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/postgres"
-  );
+  return env.TEST_DATABASE_URL || env.DATABASE_URL || DEFAULT_ADMIN_URL;
 }
 
 export type TestDatabase = { url: string; name: string; drop: () => Promise<void> };
