@@ -21,9 +21,10 @@ async function errorOf(work: () => Promise<unknown>): Promise<unknown> {
 
 describe("isDatabaseUnavailable", () => {
   it("is true for a database that refuses connections", async () => {
-    const { db, close } = createDb({ url: "postgresql://postgres@127.0.0.1:1/none" });
+    const { db, pool, close } = createDb({ url: "postgresql://postgres@127.0.0.1:1/none" });
+    // Through Prisma (the seed) and through the pool (every API query).
     expect(isDatabaseUnavailable(await errorOf(() => db.task.count()))).toBe(true);
-    expect(isDatabaseUnavailable(await errorOf(() => db.$queryRaw`SELECT 1`))).toBe(true);
+    expect(isDatabaseUnavailable(await errorOf(() => pool.query("SELECT 1")))).toBe(true);
     await close();
   });
 
@@ -35,24 +36,27 @@ describe("isDatabaseUnavailable", () => {
     });
     const held = await pool.connect();
     expect(isDatabaseUnavailable(await errorOf(() => db.task.count()))).toBe(true);
+    expect(isDatabaseUnavailable(await errorOf(() => pool.query("SELECT 1")))).toBe(true);
     held.release();
     await close();
   });
 
   it("is true for a statement cut by statement_timeout, which the pool applies", async () => {
-    const { db, close } = createDb({ url: database.url, statementTimeoutMs: 150 });
-    expect(await db.$queryRaw`SHOW statement_timeout`).toEqual([{ statement_timeout: "150ms" }]);
-    expect(isDatabaseUnavailable(await errorOf(() => db.$queryRaw`SELECT pg_sleep(1)`))).toBe(true);
+    const { pool, close } = createDb({ url: database.url, statementTimeoutMs: 150 });
+    expect((await pool.query("SHOW statement_timeout")).rows).toEqual([
+      { statement_timeout: "150ms" },
+    ]);
+    expect(isDatabaseUnavailable(await errorOf(() => pool.query("SELECT pg_sleep(1)")))).toBe(true);
     await close();
   });
 
   it("is false for a bug: a constraint violation, a bad query, a plain error", async () => {
-    const { db, close } = createDb({ url: database.url });
+    const { db, pool, close } = createDb({ url: database.url });
     const fk = await errorOf(() =>
       db.task.create({ data: { userId: `nobody-${crypto.randomUUID()}`, title: "orphan" } }),
     );
     expect(isDatabaseUnavailable(fk)).toBe(false);
-    expect(isDatabaseUnavailable(await errorOf(() => db.$queryRaw`SELECT * FROM nowhere`))).toBe(
+    expect(isDatabaseUnavailable(await errorOf(() => pool.query("SELECT * FROM nowhere")))).toBe(
       false,
     );
     expect(isDatabaseUnavailable(new TypeError("x is undefined"))).toBe(false);

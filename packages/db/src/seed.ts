@@ -1,23 +1,7 @@
-// Fills a database with demo users and tasks, idempotently: ids are derived from the seed's own
-// numbering, so running it again adds nothing. Prints tokens for the first few users.
-// Usage: pnpm db:seed [--users N] [--tasks M]   (DIRECT_URL / DATABASE_URL pick the database)
+// Demo data, idempotently: ids are derived from the seed's own numbering, so seeding again adds
+// nothing. Used by `pnpm db:seed` (apps/server/scripts/seed.ts, which also prints tokens).
 import { createHash } from "node:crypto";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { readDevSecret } from "../apps/server/src/dev-secret.ts";
-import { signHs256Token } from "../packages/api/src/auth/verifier.ts";
-import { createDb } from "../packages/db/src/client.ts";
-import { DEFAULT_DATABASE_URL } from "../packages/db/src/defaults.ts";
-
-const { values } = parseArgs({
-  options: { users: { type: "string", default: "10" }, tasks: { type: "string", default: "20" } },
-});
-const users = Number(values.users);
-const tasksPerUser = Number(values.tasks);
-if (!Number.isInteger(users) || users < 1 || !Number.isInteger(tasksPerUser) || tasksPerUser < 0) {
-  console.error("usage: pnpm db:seed [--users N] [--tasks M]  (whole numbers)");
-  process.exit(2);
-}
+import type { Db } from "./client.ts";
 
 /** A stable UUID (version 4 layout) for the i-th task of a seeded user. */
 function seedUuid(key: string): string {
@@ -31,7 +15,7 @@ const PRIORITIES = ["low", "medium", "high"] as const;
 const DAY = 86_400_000;
 const ROWS_PER_INSERT = 5_000;
 
-function tasksOf(userId: string) {
+function tasksOf(userId: string, tasksPerUser: number) {
   return Array.from({ length: tasksPerUser }, (_, i) => {
     const completed = i % 3 === 0;
     return {
@@ -47,13 +31,8 @@ function tasksOf(userId: string) {
   });
 }
 
-const log = (message: string) => process.stderr.write(`${message}\n`);
-const url = process.env.DIRECT_URL || process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
-const started = Date.now();
-const { db, pool, close } = createDb({ url });
-
-/** Where the seed writes, without the password. */
-function describeUrl(raw: string): string {
+/** Where a URL points, without its password. */
+export function describeUrl(raw: string): string {
   try {
     const u = new URL(raw);
     return `${u.hostname}:${u.port || 5432}${u.pathname}`;
@@ -62,11 +41,14 @@ function describeUrl(raw: string): string {
   }
 }
 
-// The tables must be there: a fresh database gets one line saying what to run, not a stack trace.
-async function checkMigrated(): Promise<string | undefined> {
+/**
+ * Why the database at `url` cannot be seeded, in one line saying what to run; undefined when it
+ * can (it answers and has the tables).
+ */
+export async function whyNotSeedable(db: Db, url: string): Promise<string | undefined> {
   const where = describeUrl(url);
   try {
-    const { rows } = await pool.query<{ ok: boolean }>(
+    const { rows } = await db.pool.query<{ ok: boolean }>(
       "SELECT to_regclass('public.users') IS NOT NULL AND to_regclass('public.tasks') IS NOT NULL AS ok",
     );
     if (!rows[0]?.ok) {
@@ -82,14 +64,14 @@ async function checkMigrated(): Promise<string | undefined> {
   return undefined;
 }
 
-const problem = await checkMigrated();
-if (problem) {
-  log(problem);
-  await close();
-  process.exit(1);
-}
-
-try {
+/** Users `seed-user-0001…` with their tasks; returns their ids and how many tasks were new. */
+export async function seedDatabase(options: {
+  db: Db;
+  users: number;
+  tasksPerUser: number;
+  log: (message: string) => void;
+}): Promise<{ userIds: string[]; created: number }> {
+  const { db, users, tasksPerUser, log } = options;
   const userIds = Array.from(
     { length: users },
     (_, u) => `seed-user-${String(u + 1).padStart(4, "0")}`,
@@ -102,32 +84,10 @@ try {
     batch = [];
   };
   for (const [index, userId] of userIds.entries()) {
-    batch.push(...tasksOf(userId));
+    batch.push(...tasksOf(userId, tasksPerUser));
     if (batch.length >= ROWS_PER_INSERT) await flush();
-    if ((index + 1) % 100 === 0 || index + 1 === users) {
-      log(`  ${index + 1}/${users} users`);
-    }
+    if ((index + 1) % 100 === 0 || index + 1 === users) log(`  ${index + 1}/${users} users`);
   }
   if (batch.length > 0) await flush();
-  log(
-    `Seeded ${users} users × ${tasksPerUser} tasks: ${created} new (existing ones kept) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  );
-
-  const secret =
-    process.env.BETTER_AUTH_SECRET ??
-    (await readDevSecret(process.env.DATA_DIR ?? join(import.meta.dirname, "../.data")));
-  if (process.env.NODE_ENV === "production" || !secret) {
-    log(
-      `Tokens: pnpm -s run token ${userIds[0]}  (needs BETTER_AUTH_SECRET or a started dev server)`,
-    );
-  } else {
-    log("Tokens (HS256, 1 hour):");
-    for (const userId of userIds.slice(0, 3)) {
-      process.stdout.write(
-        `${userId} ${signHs256Token({ secret, userId, expiresInSeconds: 3600 })}\n`,
-      );
-    }
-  }
-} finally {
-  await close();
+  return { userIds, created };
 }
