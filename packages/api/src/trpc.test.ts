@@ -1,7 +1,6 @@
 // The router protects itself: hosted by tRPC's own fetch adapter, with no Express in front of it,
 // protectedProcedure verifies the token (once per request) and keeps every user to their own rows.
-import { createDb, type DbHandle } from "@todo/db/client";
-import { createTestDatabase, type TestDatabase } from "@todo/db/testing";
+import { type OpenTestDatabase, openTestDatabase } from "@todo/db/testing";
 import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
@@ -13,8 +12,7 @@ import { appRouter, createCaller } from "./root.ts";
 import { createContextInner } from "./trpc.ts";
 
 const SECRET = "api-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
-let database: TestDatabase;
-let handle: DbHandle;
+let handle: OpenTestDatabase;
 let verifications = 0;
 const verifier: TokenVerifier = (() => {
   const inner = createHs256Verifier({ secret: SECRET, clockSkewSeconds: 5 });
@@ -28,13 +26,9 @@ const verifier: TokenVerifier = (() => {
 })();
 
 beforeAll(async () => {
-  database = await createTestDatabase({ prefix: "todo_test_api", migrate: true });
-  handle = createDb({ url: database.url, poolMax: 4 });
+  handle = await openTestDatabase({ prefix: "todo_test_api", poolMax: 4 });
 });
-afterAll(async () => {
-  await handle.close();
-  await database.drop();
-});
+afterAll(() => handle.close());
 
 /** One HTTP request to the router through tRPC's fetch adapter. */
 async function call(path: string, init: { auth?: string; body?: unknown; query?: string } = {}) {

@@ -1,6 +1,7 @@
 // For test suites: a fresh, migrated database of their own on the test PostgreSQL, dropped after.
 import pg from "pg";
 import { deployMigrations } from "../migrate/run.ts";
+import { createDb, type DbHandle } from "./client.ts";
 import { DEFAULT_ADMIN_URL } from "./defaults.ts";
 
 /** The server tests create their databases on: TEST_DATABASE_URL, DATABASE_URL, or local. */
@@ -52,4 +53,26 @@ export async function createTestDatabase(options: {
     }
   }
   return { url, name, drop };
+}
+
+export type OpenTestDatabase = DbHandle & { url: string; close: () => Promise<void> };
+
+/**
+ * A migrated database of its own with a client on it, for one test file: `close` ends the client
+ * and drops the database.
+ */
+export async function openTestDatabase(options: {
+  prefix: string;
+  poolMax?: number;
+}): Promise<OpenTestDatabase> {
+  const database = await createTestDatabase({ prefix: options.prefix, migrate: true });
+  const handle = createDb({ url: database.url, poolMax: options.poolMax ?? 4 });
+  return {
+    ...handle,
+    url: database.url,
+    close: async () => {
+      await handle.close();
+      await database.drop();
+    },
+  };
 }

@@ -1,7 +1,6 @@
 // The task procedures in process, through createCaller on a real PostgreSQL: validation,
 // isolation, versions and cursors, with no HTTP in the way (apps/server/test covers HTTP).
-import { createDb, type DbHandle } from "@todo/db/client";
-import { createTestDatabase, type TestDatabase } from "@todo/db/testing";
+import { type OpenTestDatabase, openTestDatabase } from "@todo/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHs256Verifier, signHs256Token } from "../auth/verifier.ts";
 import { createCaller } from "../root.ts";
@@ -9,17 +8,12 @@ import { createContextInner } from "../trpc.ts";
 
 const SECRET = "router-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 const verifier = createHs256Verifier({ secret: SECRET, clockSkewSeconds: 5 });
-let database: TestDatabase;
-let handle: DbHandle;
+let handle: OpenTestDatabase;
 
 beforeAll(async () => {
-  database = await createTestDatabase({ prefix: "todo_test_api_router", migrate: true });
-  handle = createDb({ url: database.url, poolMax: 4 });
+  handle = await openTestDatabase({ prefix: "todo_test_api_router", poolMax: 4 });
 });
-afterAll(async () => {
-  await handle.close();
-  await database.drop();
-});
+afterAll(() => handle.close());
 
 /** A caller for a new user with a random id, as protectedProcedure will see it. */
 function newCaller() {

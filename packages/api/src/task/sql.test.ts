@@ -1,7 +1,6 @@
 // Every row shape the SQL returns, parsed by the zod output schema the procedures declare (strict:
 // no column more, none less), on a real PostgreSQL. A column renamed or added in sql.ts fails here.
-import { createDb, type DbHandle } from "@todo/db/client";
-import { createTestDatabase, type TestDatabase } from "@todo/db/testing";
+import { type OpenTestDatabase, openTestDatabase } from "@todo/db/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { zMe } from "../root.ts";
 import type { Statement } from "../sql.ts";
@@ -19,16 +18,11 @@ import {
   updateTaskStatement,
 } from "./sql.ts";
 
-let database: TestDatabase;
-let handle: DbHandle;
+let handle: OpenTestDatabase;
 beforeAll(async () => {
-  database = await createTestDatabase({ prefix: "todo_test_api_sql", migrate: true });
-  handle = createDb({ url: database.url, poolMax: 2 });
+  handle = await openTestDatabase({ prefix: "todo_test_api_sql", poolMax: 2 });
 });
-afterAll(async () => {
-  await handle.close();
-  await database.drop();
-});
+afterAll(() => handle.close());
 
 const rows = async (statement: Statement) => (await handle.pool.query(statement)).rows;
 const task = zTask.strict();
