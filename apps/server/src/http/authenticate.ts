@@ -4,6 +4,22 @@ import type { RequestHandler } from "express";
 import "./locals.ts";
 
 /**
+ * Every Authorization header a request carried, in order. Node keeps only the first in
+ * `req.headers`, and `req.headersDistinct` builds an array for every header of every request, so
+ * the raw name/value list is scanned for this one name.
+ */
+export function authorizationOf(rawHeaders: readonly string[]): string[] {
+  const found: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === 13 && name.toLowerCase() === "authorization") {
+      found.push(rawHeaders[i + 1] as string);
+    }
+  }
+  return found;
+}
+
+/**
  * Gives the request its identity: every Authorization header it carried and the verifier, checked
  * on first use (the rate limit, the REST path's user id or protectedProcedure, whichever asks
  * first) and never twice. Nothing is verified or answered here, so unknown routes still 404.
@@ -12,7 +28,7 @@ export function identifyRequest(verifier: TokenVerifier): RequestHandler {
   return (req, res, next) => {
     res.locals.identify = identityOf(
       verifier,
-      { authorization: req.headersDistinct.authorization ?? [] },
+      { authorization: authorizationOf(req.rawHeaders) },
       (token) => {
         res.locals.userId = token.userId;
       },
