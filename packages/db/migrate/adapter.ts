@@ -1,4 +1,4 @@
-// Driver adapter for Prisma 6.19's WebAssembly schema engine (the migration CLI), with the two
+// Driver adapter for Prisma 6.19's WebAssembly schema engine (the migration CLI), with the three
 // fixes PostgreSQL needs on that path. See docs/decisions/0001-prisma-toolchain.md.
 import { PrismaPg } from "@prisma/adapter-pg-migrate";
 import pg from "pg";
@@ -60,6 +60,34 @@ class RelabellingClient extends pg.Client {
   }
 }
 
+type Adapter = Awaited<ReturnType<PrismaPg["connect"]>>;
+
+/**
+ * adapter-pg 6.19 runs a migration script by splitting it on every ";", which cuts a function body
+ * or a DO block in pieces. PostgreSQL takes a whole script as one simple query (one implicit
+ * transaction), as the native schema engine sends it: do that instead.
+ */
+function runScriptsWhole(adapter: Adapter): Adapter {
+  const driver = adapter.underlyingDriver() as pg.Pool;
+  const onError = (adapter as unknown as { onError: (error: unknown) => never }).onError;
+  adapter.executeScript = async (script: string) => {
+    try {
+      await driver.query(script);
+    } catch (error) {
+      onError.call(adapter, error);
+    }
+  };
+  return adapter;
+}
+
+/** An adapter factory whose adapters run scripts whole. */
+function factoryFor(config: pg.PoolConfig): PrismaPg {
+  const factory = new PrismaPg(config);
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => runScriptsWhole(await connect());
+  return factory;
+}
+
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
@@ -77,12 +105,12 @@ function poolConfig(connectionString: string): pg.PoolConfig {
  * ignores the name when given a connection string) and is dropped only after its pool has closed.
  */
 export function createMigrationAdapter(url: string): PrismaPg {
-  const factory = new PrismaPg(poolConfig(url));
+  const factory = factoryFor(poolConfig(url));
   factory.connectToShadowDb = async () => {
     const admin = await factory.connect();
     const database = `prisma_shadow_${crypto.randomUUID().replaceAll("-", "")}`;
     await admin.executeScript(`CREATE DATABASE "${database}"`);
-    const shadow = await new PrismaPg(poolConfig(withDatabase(url, database))).connect();
+    const shadow = await factoryFor(poolConfig(withDatabase(url, database))).connect();
     const disposeShadow = shadow.dispose.bind(shadow);
     shadow.dispose = async () => {
       await disposeShadow();
