@@ -11,7 +11,13 @@ export { RETRY_AFTER_UNAVAILABLE_SECONDS } from "@todo/api/errors";
 
 export type ErrorBody = {
   data: null;
-  error: { code: AppErrorCode | string; message: string; issues?: ValidationIssues };
+  error: {
+    code: AppErrorCode | string;
+    message: string;
+    issues?: ValidationIssues;
+    /** The operation of an atomic batch that failed (task.batch). */
+    index?: number;
+  };
   meta: { requestId: string };
 };
 
@@ -44,25 +50,35 @@ export function wwwAuthenticate(message: string): string {
   return `Bearer realm="todo", error="invalid_token", error_description="${message.replace(/"/g, "'")}"`;
 }
 
+/** Whether a path is the tRPC surface's (mounted at /trpc), whose clients read tRPC's error shape. */
+export const isTrpcPath = (path: string) => /^\/trpc(?:[/?]|$)/.test(path);
+
+export type Failure = { status: number; code: TRPC_ERROR_CODE_KEY; message: string };
+
 /**
- * Answers a request refused before it reached a handler (rate limit, deadline) in the shape its
- * client understands: tRPC's error shape under /trpc, the REST envelope elsewhere.
+ * The body of a failure answered outside both surfaces' own handlers, in the shape the client of
+ * `path` understands: tRPC's error shape under /trpc, the REST envelope elsewhere.
  */
-export function sendFailure(
-  req: Request,
-  res: Response,
-  failure: { status: number; code: TRPC_ERROR_CODE_KEY; message: string },
-): void {
+export function failureBody(path: string, { status, code, message }: Failure, requestId: string) {
+  if (isTrpcPath(path)) {
+    return {
+      error: {
+        message,
+        code: TRPC_ERROR_CODES_BY_KEY[code],
+        data: { code, httpStatus: status, requestId },
+      },
+    };
+  }
+  return { data: null, error: { code, message }, meta: { requestId } } satisfies ErrorBody;
+}
+
+/** Answers a request refused before it reached a handler (rate limit, deadline). */
+export function sendFailure(req: Request, res: Response, failure: Failure): void {
   if (res.headersSent) return;
-  if (!req.originalUrl.startsWith("/trpc")) {
+  if (!isTrpcPath(req.originalUrl)) {
+    // The envelope with the error table's headers (Retry-After on 503).
     sendError(res, failure.status, { code: failure.code, message: failure.message });
     return;
   }
-  res.status(failure.status).json({
-    error: {
-      message: failure.message,
-      code: TRPC_ERROR_CODES_BY_KEY[failure.code],
-      data: { code: failure.code, httpStatus: failure.status, requestId: requestIdOf(res) },
-    },
-  });
+  res.status(failure.status).json(failureBody(req.originalUrl, failure, requestIdOf(res)));
 }

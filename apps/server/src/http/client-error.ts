@@ -1,14 +1,8 @@
 import { randomUUID } from "node:crypto";
-import type { Server } from "node:http";
+import { type Server, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import type { Logger } from "pino";
-
-const REASONS: Record<number, string> = {
-  400: "Bad Request",
-  408: "Request Timeout",
-  431: "Request Header Fields Too Large",
-};
+import { failureBody } from "./answers.ts";
 
 /**
  * Requests Node's HTTP parser refuses before Express sees them (headers too large, a malformed
@@ -35,20 +29,14 @@ export function answerClientErrors(server: Server, logger?: Logger): void {
           : "Malformed HTTP request";
     const requestId = randomUUID();
     logger?.info({ requestId, status, reason: error.code }, "request refused by the HTTP parser");
+    // The path, when the request line got that far, says which surface's error shape to use.
     const raw = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 64).toString("latin1");
+    const path = raw ? (/^[A-Z]+ (\S+)/.exec(raw)?.[1] ?? "") : "";
     const body = JSON.stringify(
-      raw && /^[A-Z]+ \/trpc[/?]/.test(raw)
-        ? {
-            error: {
-              message,
-              code: TRPC_ERROR_CODES_BY_KEY.BAD_REQUEST,
-              data: { code: "BAD_REQUEST", httpStatus: status, requestId },
-            },
-          }
-        : { data: null, error: { code: "BAD_REQUEST", message }, meta: { requestId } },
+      failureBody(path, { status, code: "BAD_REQUEST", message }, requestId),
     );
     socket.end(
-      `HTTP/1.1 ${status} ${REASONS[status]}\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
         "Content-Type: application/json; charset=utf-8\r\n" +
         `Content-Length: ${Buffer.byteLength(body)}\r\n` +
         `X-Request-Id: ${requestId}\r\n` +
