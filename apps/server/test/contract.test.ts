@@ -21,6 +21,9 @@ describe("OpenAPI document", () => {
     expect(res.body.openapi).toBe("3.1.0");
     expect(Object.keys(res.body.paths)).toEqual([
       "/api/{user_id}/tasks",
+      "/api/{user_id}/tasks/changes",
+      "/api/{user_id}/tasks/batch",
+      "/api/{user_id}/tasks/clear-completed",
       "/api/{user_id}/tasks/stats",
       "/api/{user_id}/tasks/{id}",
       "/api/{user_id}/tasks/{id}/complete",

@@ -36,9 +36,16 @@ export function restOutcome(result: HttpResult): Outcome & { http: HttpResult } 
 }
 
 const r =
-  (method: string, path: (t: Target) => string, body?: unknown): Call =>
+  (
+    method: string,
+    path: (t: Target) => string,
+    body?: unknown,
+    bodyFor?: (t: Target) => unknown,
+  ): Call =>
   async (server, auth, target) =>
-    restOutcome(await rest(server, method, path(target), { auth, body }));
+    restOutcome(
+      await rest(server, method, path(target), { auth, body: bodyFor ? bodyFor(target) : body }),
+    );
 
 const tasks = (t: Target) => `/api/${encodeURIComponent(t.userId)}/tasks`;
 const task = (t: Target) => `${tasks(t)}/${t.taskId}`;
@@ -69,6 +76,40 @@ export const restEndpoints: Endpoint[] = [
     writes: false,
     success: 200,
     call: r("GET", (t) => `${tasks(t)}/stats`),
+    invalid: null,
+  },
+  {
+    name: "GET /api/:user_id/tasks/changes",
+    surface: "rest",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: r("GET", (t) => `${tasks(t)}/changes`),
+    invalid: r("GET", (t) => `${tasks(t)}/changes?limit=501`),
+  },
+  {
+    name: "POST /api/:user_id/tasks/batch",
+    surface: "rest",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: r(
+      "POST",
+      (t) => `${tasks(t)}/batch`,
+      undefined,
+      (t) => ({
+        ops: [{ op: "update", id: t.taskId, title: "batched" }],
+      }),
+    ),
+    invalid: r("POST", (t) => `${tasks(t)}/batch`, { ops: [] }),
+  },
+  {
+    name: "POST /api/:user_id/tasks/clear-completed",
+    surface: "rest",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: r("POST", (t) => `${tasks(t)}/clear-completed`),
     invalid: null,
   },
   {
@@ -160,6 +201,35 @@ export const trpcEndpoints: Endpoint[] = [
     success: 200,
     call: t((c) => c.task.create.mutate({ title: "created" })),
     invalid: t((c) => c.task.create.mutate({ title: "x".repeat(201) })),
+  },
+  {
+    name: "task.changes",
+    surface: "trpc",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: t((c) => c.task.changes.query({})),
+    invalid: t((c) => c.task.changes.query({ limit: 501 })),
+  },
+  {
+    name: "task.clearCompleted",
+    surface: "trpc",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: t((c) => c.task.clearCompleted.mutate()),
+    invalid: null,
+  },
+  {
+    name: "task.batch",
+    surface: "trpc",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: t((c, x) => c.task.batch.mutate({ ops: [{ op: "delete", id: x.taskId }] })),
+    invalid: t((c, x) =>
+      c.task.batch.mutate({ ops: [{ op: "update", id: x.taskId }] as never, atomic: true }),
+    ),
   },
   {
     name: "task.byId",

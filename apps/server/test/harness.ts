@@ -10,7 +10,7 @@ import {
 import { createJwksVerifier } from "@todo/api/auth/jwks";
 import type { AppRouter } from "@todo/api/router";
 import { startTestIssuer, type TestIssuer } from "@todo/api/testing";
-import { createDb, type DbOptions } from "@todo/db/client";
+import { createDb, type Db, type DbOptions } from "@todo/db/client";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import type pg from "pg";
 import { pino } from "pino";
@@ -26,6 +26,8 @@ export type TestServer = {
   baseUrl: string;
   /** The app's connection pool, to observe (idle connections closed, say). */
   pool: pg.Pool;
+  /** The app's database client, for what a test runs beside the API (a purge, say). */
+  db: Db;
   /** The EdDSA/JWKS issuer this server trusts beside the shared secret. */
   issuer?: TestIssuer;
   close: () => Promise<void>;
@@ -70,6 +72,7 @@ export async function startServer(
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     pool: handle.pool,
+    db: handle.db,
     issuer,
     close: async () => {
       server.closeAllConnections();

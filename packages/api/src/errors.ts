@@ -1,8 +1,9 @@
 /**
- * The domain's one error type, and the one table from its codes to HTTP. The codes are a subset
- * of tRPC's, so the tRPC surface carries them unchanged; the tRPC error formatter and the REST
- * error middleware both read `ERROR_HTTP` for the status and its headers. Nothing here imports
- * tRPC.
+ * The domain's one error type, and the one table from its codes to HTTP. The codes are tRPC's,
+ * so the tRPC surface carries them unchanged, but for GONE, which tRPC lacks: the table names the
+ * tRPC code it travels as, and the error's `data.code` and `httpStatus` still say GONE and 410.
+ * The tRPC error formatter and the REST error middleware both read `ERROR_HTTP` for the status
+ * and its headers. Nothing here imports tRPC.
  */
 export type AppErrorCode =
   | "BAD_REQUEST"
@@ -12,6 +13,8 @@ export type AppErrorCode =
   | "METHOD_NOT_SUPPORTED"
   | "CONFLICT"
   | "PRECONDITION_FAILED"
+  | "GONE"
+  | "UNPROCESSABLE_CONTENT"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "TOO_MANY_REQUESTS"
@@ -33,6 +36,10 @@ export const ERROR_HTTP = {
   METHOD_NOT_SUPPORTED: { status: 405 },
   CONFLICT: { status: 409 },
   PRECONDITION_FAILED: { status: 412 },
+  // A change feed cursor older than the retained deletions: sync again from scratch.
+  GONE: { status: 410, trpcCode: "BAD_REQUEST" },
+  // An Idempotency-Key reused for a different request.
+  UNPROCESSABLE_CONTENT: { status: 422 },
   PAYLOAD_TOO_LARGE: { status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   TOO_MANY_REQUESTS: { status: 429 },
@@ -42,7 +49,7 @@ export const ERROR_HTTP = {
   PARSE_ERROR: { status: 400 },
 } as const satisfies Record<
   AppErrorCode | "PARSE_ERROR",
-  { status: number; challenge?: true; retryAfterSeconds?: number }
+  { status: number; challenge?: true; retryAfterSeconds?: number; trpcCode?: string }
 >;
 
 /** The HTTP status of a code from the table; a code outside it (tRPC's own) is a 500. */
@@ -50,13 +57,33 @@ export function httpStatusOf(code: string): number {
   return (ERROR_HTTP as Record<string, { status: number }>)[code]?.status ?? 500;
 }
 
+/**
+ * The code the table gives a status (the first, so 400 is BAD_REQUEST rather than tRPC's
+ * PARSE_ERROR): for failures raised outside the domain with only a status (Express, body-parser).
+ */
+export function codeOfStatus(status: number): AppErrorCode | undefined {
+  for (const [code, rules] of Object.entries(ERROR_HTTP)) {
+    if (rules.status === status) return code as AppErrorCode;
+  }
+  return undefined;
+}
+
+/** What an error names beyond its message: the failed operation of an atomic batch. */
+export type ErrorDetails = { index: number };
+
 export class AppError extends Error {
   readonly code: AppErrorCode;
+  readonly details: ErrorDetails | undefined;
 
-  constructor(code: AppErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: AppErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: ErrorDetails },
+  ) {
     super(message, options);
     this.name = "AppError";
     this.code = code;
+    this.details = options?.details;
   }
 }
 

@@ -1,13 +1,13 @@
 import { z } from "zod";
 import { taskRouter } from "./task/router.ts";
-import { createCallerFactory, protectedProcedure, router } from "./trpc.ts";
+import { createCallerFactory, protectedProcedure, router, scopeOf } from "./trpc.ts";
 import { getMe } from "./user/user.ts";
 
 export const zMe = z.object({ id: z.string(), createdAt: z.iso.datetime({ offset: true }) });
 
 export const appRouter = router({
   /** The caller's account, created on first use. */
-  me: protectedProcedure.output(zMe).query(({ ctx }) => getMe({ db: ctx.db, userId: ctx.userId })),
+  me: protectedProcedure.output(zMe).query(({ ctx }) => getMe(scopeOf(ctx))),
   task: taskRouter,
 });
 

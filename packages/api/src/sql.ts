@@ -1,8 +1,75 @@
-// What every domain's sql.ts shares: the statement type and how PostgreSQL shapes values for the
-// wire. The rule for which operations are SQL is in docs/decisions/0003-hot-queries-sql.md.
+// What every domain's sql.ts shares: the statement type, where statements run, transactions, and
+// how PostgreSQL shapes values for the wire. The rule for which operations are SQL is in
+// docs/decisions/0003-hot-queries-sql.md.
+
+import type { Db, PoolClient } from "@todo/db/client";
 
 /** A named prepared statement for pg: parsed and planned once per pooled connection. */
 export type Statement = { name: string; text: string; values: unknown[] };
+
+/**
+ * Where a domain function's statements run: on the pool (each statement its own transaction), or
+ * on `tx`, the connection of a transaction the request holds (an atomic batch, a mutation sent with
+ * an Idempotency-Key). Inside a transaction nothing may use the pool: with the embedded database
+ * (one session) that would wait for the transaction to end.
+ */
+export type Executor = { db: Db; tx?: PoolClient };
+
+/** Every domain function's scope: where to run, and whose data it is. */
+export type Scope = Executor & { userId: string };
+
+/** Runs a statement; its rows, typed as the statement's sql.ts shapes them. */
+export async function rowsOf<T>(on: Executor, statement: Statement): Promise<T[]> {
+  return (await (on.tx ?? on.db.pool).query(statement)).rows as T[];
+}
+
+/** Runs a statement for its effect; how many rows it touched. */
+export async function countOf(on: Executor, statement: Statement): Promise<number> {
+  return (await (on.tx ?? on.db.pool).query(statement)).rowCount ?? 0;
+}
+
+let savepoints = 0;
+
+/**
+ * Runs `work` as one unit: a transaction of its own (BEGIN … COMMIT on one pooled connection), or,
+ * when the executor already holds one, a savepoint in it, so that a failing unit rolls back alone
+ * and the outer transaction goes on. `work` gets the executor to use for every statement.
+ */
+export async function inTransaction<T>(
+  on: Executor,
+  work: (inside: Required<Executor>) => Promise<T>,
+): Promise<T> {
+  const { db, tx } = on;
+  if (tx) {
+    const savepoint = `unit_${++savepoints}`;
+    await tx.query(`SAVEPOINT ${savepoint}`);
+    try {
+      const result = await work({ db, tx });
+      await tx.query(`RELEASE SAVEPOINT ${savepoint}`);
+      return result;
+    } catch (error) {
+      // Should even that fail, the outer transaction's next statement reports it.
+      await tx.query(`ROLLBACK TO SAVEPOINT ${savepoint}`).catch(() => {});
+      throw error;
+    }
+  }
+  const client = await db.pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const result = await work({ db, tx: client });
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    // A connection that cannot even roll back is closed rather than returned to the pool.
+    await client.query("ROLLBACK").catch((rollbackError: Error) => {
+      broken = rollbackError;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
 
 /** Date.prototype.toISOString's format, computed by PostgreSQL. */
 export const iso = (column: string) =>

@@ -4,12 +4,13 @@ import { type OpenTestDatabase, openTestDatabase } from "@todo/db/testing";
 import { TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorizationHeaders } from "./auth/identity.ts";
 import { createHs256Verifier, signHs256Token, type TokenVerifier } from "./auth/verifier.ts";
-import { ERROR_HTTP } from "./errors.ts";
+import { AppError, type AppErrorCode, ERROR_HTTP } from "./errors.ts";
 import { appRouter, createCaller } from "./root.ts";
-import { createContextInner } from "./trpc.ts";
+import { createContextInner, toTRPCError } from "./trpc.ts";
 
 const SECRET = "api-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 let handle: OpenTestDatabase;
@@ -135,9 +136,15 @@ describe("preconditions and the error table", () => {
   });
 
   it("agrees with the status tRPC itself puts on the wire, code by code", () => {
-    for (const [code, { status }] of Object.entries(ERROR_HTTP)) {
+    for (const [code, rules] of Object.entries(ERROR_HTTP)) {
+      if ("trpcCode" in rules) {
+        // A code tRPC lacks (GONE) travels as the one the table names.
+        expect(code in TRPC_ERROR_CODES_BY_KEY, code).toBe(false);
+        expect(toTRPCError(new AppError(code as AppErrorCode, "m")).code).toBe(rules.trpcCode);
+        continue;
+      }
       const error = new TRPCError({ code: code as TRPCError["code"] });
-      expect(getHTTPStatusCodeFromError(error), code).toBe(status);
+      expect(getHTTPStatusCodeFromError(error), code).toBe(rules.status);
     }
   });
 });

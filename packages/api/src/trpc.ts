@@ -4,7 +4,9 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { type Credentials, type Identity, identityOf } from "./auth/identity.ts";
 import type { TokenVerifier } from "./auth/verifier.ts";
-import { AppError, httpStatusOf } from "./errors.ts";
+import { AppError, type AppErrorCode, ERROR_HTTP, httpStatusOf } from "./errors.ts";
+import { type KeyUse, once } from "./idempotency/idempotency.ts";
+import type { Scope } from "./sql.ts";
 
 export type Context = {
   db: Db;
@@ -19,12 +21,22 @@ export type Context = {
    * takes it as its expected version and answers a stale one with PRECONDITION_FAILED itself.
    */
   ifMatch?: number;
+  /** The request's Idempotency-Key and what became of it (see idempotency.ts). */
+  idempotency: KeyUse;
+  /**
+   * Charges the request's rate limit for more work than one call (a batch: one point per
+   * operation); TOO_MANY_REQUESTS when over. Absent where the transport does not limit.
+   */
+  charge?: (points: number) => Promise<void>;
 };
 
 export type ContextOptions = {
   db: Db;
   requestId?: string;
   ifMatch?: number;
+  /** The Idempotency-Key header of a request that may change something. */
+  idempotencyKey?: string;
+  charge?: (points: number) => Promise<void>;
 } & (
   | {
       /** What the transport saw, verified here when first asked. */
@@ -43,6 +55,8 @@ export function createContextInner(options: ContextOptions): Context {
     db: options.db,
     requestId: options.requestId ?? crypto.randomUUID(),
     ifMatch: options.ifMatch,
+    idempotency: { header: options.idempotencyKey, replayed: false, used: false },
+    charge: options.charge,
     identify:
       "identify" in options ? options.identify : identityOf(options.verifier, options.credentials),
   };
@@ -104,14 +118,23 @@ const t = initTRPC.context<Context>().create({
           ? INVALID_INPUT_MESSAGE
           : (transportMessage(error, type) ?? shape.message);
     const requestId = ctx?.requestId ?? requestIdOfError.get(error);
-    const httpStatus = httpStatusOf(error.code);
-    return { ...shape, message, data: { ...data, httpStatus, issues, requestId } };
+    // The domain's code (GONE travels as another tRPC code) and what it names (a batch's index).
+    const app = error.cause instanceof AppError ? error.cause : undefined;
+    const code: AppErrorCode | typeof data.code = app?.code ?? data.code;
+    const httpStatus = httpStatusOf(code);
+    return {
+      ...shape,
+      message,
+      data: { ...data, code, httpStatus, issues, requestId, ...app?.details },
+    };
   },
 });
 
-/** AppError's codes are tRPC's, so translating one is a matter of wrapping it. */
+/** AppError's codes are tRPC's (GONE travels as the one the table names): wrap it. */
 export function toTRPCError(error: AppError): TRPCError {
-  return new TRPCError({ code: error.code, message: error.message, cause: error });
+  const rules = ERROR_HTTP[error.code];
+  const code = "trpcCode" in rules ? rules.trpcCode : (error.code as Exclude<AppErrorCode, "GONE">);
+  return new TRPCError({ code, message: error.message, cause: error });
 }
 
 // Domain functions throw AppError; this is where the tRPC surface translates them, and where a
@@ -139,3 +162,21 @@ export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const { userId } = await ctx.identify();
   return next({ ctx: { ...ctx, userId } });
 });
+
+/** What a protected procedure's resolver gets as its context. */
+export type ProtectedContext = Context & { userId: string };
+
+/** The caller's scope for a domain function: the pool, and the caller's id. */
+export const scopeOf = (ctx: ProtectedContext): Scope => ({ db: ctx.db, userId: ctx.userId });
+
+/**
+ * Runs a mutation's work: at most once per Idempotency-Key when the request carries one (the same
+ * request again gets the first answer), and in a transaction with the kept answer.
+ */
+export function mutate<T>(
+  ctx: ProtectedContext,
+  call: { path: string; input: unknown },
+  work: (scope: Scope) => Promise<T>,
+): Promise<T> {
+  return once(scopeOf(ctx), ctx.idempotency, { ...call, ifMatch: ctx.ifMatch }, work);
+}

@@ -10,8 +10,68 @@ export interface paths {
         /** List the caller's tasks (filtered, sorted, cursor-paginated) */
         get: operations["listTasks"];
         put?: never;
-        /** Create a task */
+        /**
+         * Create a task (with a client-chosen id, a retried create creates nothing)
+         * @description Give `id` (a UUID; v7 recommended) to make the create safe to retry: the same id with the same fields answers 201 with the task as it is now and creates nothing; the same id with other fields, or an id that is not free, is 409.
+         */
         post: operations["createTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/tasks/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change feed: tasks changed after a cursor, tombstones included
+         * @description Without `since`, a full sync: every task, plus the deletions still retained. Each change is the task's latest state, at most once per page, in commit order; keep paging with `meta.nextCursor` and no change is missed or seen twice. A cursor older than the retained deletions is 410: sync again without `since`.
+         */
+        get: operations["listTaskChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/tasks/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Several operations in order, atomically by default
+         * @description 1-100 operations (`create`, `update`, `setCompleted`, `delete`), in order; later ones may name ids created by earlier ones. Atomic (the default): one transaction; the first failure is the answer (its status, and `error.index` names the operation) and nothing is applied. `atomic: false`: each operation stands alone and answers for itself. Each operation counts against the rate limit.
+         */
+        post: operations["batchTasks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/tasks/clear-completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Delete every completed task; how many */
+        post: operations["clearCompletedTasks"];
         delete?: never;
         options?: never;
         head?: never;
@@ -83,6 +143,49 @@ export interface components {
             priority?: "low" | "medium" | "high";
             dueAt?: string | null;
             completed?: boolean;
+            /** Format: uuid */
+            id?: string;
+        };
+        TaskBatch: {
+            ops: components["schemas"]["TaskBatchOp"][];
+            /** @default true */
+            atomic: boolean;
+        };
+        TaskBatchOp: {
+            title: string;
+            description?: string | null;
+            /** @enum {string} */
+            priority?: "low" | "medium" | "high";
+            dueAt?: string | null;
+            completed?: boolean;
+            /** Format: uuid */
+            id?: string;
+            /** @constant */
+            op: "create";
+        } | {
+            version?: number;
+            title?: string;
+            description?: string | null;
+            /** @enum {string} */
+            priority?: "low" | "medium" | "high";
+            dueAt?: string | null;
+            completed?: boolean;
+            /** @constant */
+            op: "update";
+            /** Format: uuid */
+            id: string;
+        } | {
+            /** Format: uuid */
+            id: string;
+            completed: boolean;
+            /** @constant */
+            op: "setCompleted";
+        } | {
+            /** Format: uuid */
+            id: string;
+            version?: number;
+            /** @constant */
+            op: "delete";
         };
         TaskReplace: {
             title: string;
@@ -136,11 +239,42 @@ export interface components {
                         [key: string]: string[];
                     };
                 };
+                /** @description The operation of an atomic batch that failed, from 0 */
+                index?: number;
             };
             meta: components["schemas"]["Meta"];
         };
         Meta: {
             requestId: string;
+        };
+        TaskChange: {
+            id: string;
+            deleted: boolean;
+            task: components["schemas"]["Task"] | null;
+        };
+        FeedMeta: {
+            requestId: string;
+            /** @description Pass as `since` for the next page; unchanged when nothing changed */
+            nextCursor: string;
+            /** @description More changes are ready now: ask again at once */
+            hasMore: boolean;
+        };
+        TaskBatchResult: {
+            /** @constant */
+            ok: true;
+            id: string;
+            task: components["schemas"]["Task"] | null;
+        } | {
+            /** @constant */
+            ok: false;
+            id: string | null;
+            error: {
+                code: string;
+                message: string;
+            };
+        };
+        DeletedCount: {
+            count: number;
         };
         TaskStats: {
             total: number;
@@ -250,7 +384,10 @@ export interface operations {
     createTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The token's subject */
                 user_id: string;
@@ -263,12 +400,14 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created */
+            /** @description Created (or created before by the same request) */
             201: {
                 headers: {
                     /** @description The task's version, for If-Match */
                     ETag: string;
                     Location: string;
+                    /** @description Present when this is the kept answer to an earlier request with the key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -305,6 +444,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The id is taken (by another task or another create), or the Idempotency-Key's request still runs */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Body over 256 KiB */
             413: {
                 headers: {
@@ -316,6 +464,344 @@ export interface operations {
             };
             /** @description Body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bug: generic message, details in the server log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Database unavailable or request deadline passed; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listTaskChanges: {
+        parameters: {
+            query?: {
+                since?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The token's subject */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["TaskChange"][];
+                        meta: components["schemas"]["FeedMeta"];
+                    };
+                };
+            };
+            /** @description Invalid input, with field issues */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The path's user id is not the token's subject */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The cursor is older than the retained deletions: sync from scratch */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bug: generic message, details in the server log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Database unavailable or request deadline passed; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    batchTasks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The token's subject */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TaskBatch"];
+            };
+        };
+        responses: {
+            /** @description One result per operation */
+            200: {
+                headers: {
+                    /** @description Present when this is the kept answer to an earlier request with the key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["TaskBatchResult"][];
+                        meta: components["schemas"]["Meta"];
+                    };
+                };
+            };
+            /** @description Invalid input, with field issues */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The path's user id is not the token's subject */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Atomic: an operation's task does not exist (`error.index`) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Atomic: an operation's version is stale or its id taken (`error.index`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body over 256 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bug: generic message, details in the server log */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Database unavailable or request deadline passed; see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    clearCompletedTasks: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The token's subject */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    /** @description Present when this is the kept answer to an earlier request with the key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["DeletedCount"];
+                        meta: components["schemas"]["Meta"];
+                    };
+                };
+            };
+            /** @description Invalid input, with field issues */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The path's user id is not the token's subject */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this Idempotency-Key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -450,6 +936,8 @@ export interface operations {
                 headers: {
                     /** @description The task's version, for If-Match */
                     ETag: string;
+                    /** @description Present when this is the kept answer to an earlier request with the key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -528,6 +1016,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
+                "Idempotency-Key"?: string;
                 /** @description Apply only if the task is still at this ETag (as in "3"); else 412 */
                 "If-Match"?: string;
             };
@@ -549,6 +1039,8 @@ export interface operations {
                 headers: {
                     /** @description The task's version, for If-Match */
                     ETag: string;
+                    /** @description Present when this is the kept answer to an earlier request with the key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -594,7 +1086,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Stale `version` in the body */
+            /** @description Stale `version` in the body, or the Idempotency-Key's request still runs */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -623,6 +1115,15 @@ export interface operations {
             };
             /** @description Body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -663,6 +1164,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
+                "Idempotency-Key"?: string;
                 /** @description Apply only if the task is still at this ETag (as in "3"); else 412 */
                 "If-Match"?: string;
             };
@@ -675,9 +1178,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted */
+            /** @description Deleted (kept as a tombstone for the change feed) */
             200: {
                 headers: {
+                    /** @description Present when this is the kept answer to an earlier request with the key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -725,7 +1230,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Stale `version` in the body */
+            /** @description Stale `version` in the body, or the Idempotency-Key's request still runs */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -754,6 +1259,15 @@ export interface operations {
             };
             /** @description Body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -794,6 +1308,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
+                "Idempotency-Key"?: string;
                 /** @description Apply only if the task is still at this ETag (as in "3"); else 412 */
                 "If-Match"?: string;
             };
@@ -815,6 +1331,8 @@ export interface operations {
                 headers: {
                     /** @description The task's version, for If-Match */
                     ETag: string;
+                    /** @description Present when this is the kept answer to an earlier request with the key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -860,7 +1378,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Stale `version` in the body */
+            /** @description Stale `version` in the body, or the Idempotency-Key's request still runs */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -889,6 +1407,15 @@ export interface operations {
             };
             /** @description Body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -929,6 +1456,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
+                "Idempotency-Key"?: string;
                 /** @description Apply only if the task is still at this ETag (as in "3"); else 412 */
                 "If-Match"?: string;
             };
@@ -946,6 +1475,8 @@ export interface operations {
                 headers: {
                     /** @description The task's version, for If-Match */
                     ETag: string;
+                    /** @description Present when this is the kept answer to an earlier request with the key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -991,7 +1522,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Stale `version` in the body */
+            /** @description Stale `version` in the body, or the Idempotency-Key's request still runs */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1020,6 +1551,15 @@ export interface operations {
             };
             /** @description Body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This Idempotency-Key was used for a different request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

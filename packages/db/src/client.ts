@@ -2,6 +2,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaClient } from "./generated/prisma/client.ts";
 
+export type { PoolClient } from "pg";
 export { Prisma, type Task, type User } from "./generated/prisma/client.ts";
 export { Priority } from "./generated/prisma/enums.ts";
 

@@ -1,4 +1,4 @@
-import { AppError, httpStatusOf } from "@todo/api/errors";
+import { AppError, codeOfStatus, httpStatusOf } from "@todo/api/errors";
 import {
   BODY_TOO_LARGE_MESSAGE,
   INTERNAL_MESSAGE,
@@ -13,14 +13,7 @@ import { ZodError, z } from "zod";
 import { requestIdOf, sendError } from "./answers.ts";
 
 // Express and body-parser mark the client's mistakes with a 4xx `status` (and body-parser with a
-// `type`): the status stands, their internal messages do not.
-const CODE_BY_STATUS: Record<number, string> = {
-  400: "BAD_REQUEST",
-  404: "NOT_FOUND",
-  405: "METHOD_NOT_SUPPORTED",
-  413: "PAYLOAD_TOO_LARGE",
-  415: "UNSUPPORTED_MEDIA_TYPE",
-};
+// `type`): the status stands (its code from the error table), their internal messages do not.
 const MESSAGE_BY_TYPE: Record<string, string> = {
   "entity.parse.failed": MALFORMED_JSON_MESSAGE,
   "entity.too.large": BODY_TOO_LARGE_MESSAGE,
@@ -42,7 +35,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         typeof err.body === "string" &&
         /^\s*(null|true|false|-?\d|")/.test(err.body);
       sendError(res, status, {
-        code: CODE_BY_STATUS[status] ?? "BAD_REQUEST",
+        code: codeOfStatus(status) ?? "BAD_REQUEST",
         message: notAnObject
           ? "Body must be a JSON object"
           : (typeof err.type === "string" && MESSAGE_BY_TYPE[err.type]) || fallback,
@@ -62,10 +55,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const known = err instanceof AppError || err instanceof TRPCError ? err : undefined;
     if (known && known.code !== "INTERNAL_SERVER_ERROR") {
       const issues = known instanceof TRPCError ? validationIssues(known) : undefined;
-      sendError(res, httpStatusOf(known.code), {
-        code: known.code,
+      // The domain's own code (GONE travels through tRPC as another) and what it names.
+      const app = known instanceof AppError ? known : known.cause;
+      const code = app instanceof AppError ? app.code : known.code;
+      sendError(res, httpStatusOf(code), {
+        code,
         message: issues ? INVALID_INPUT_MESSAGE : known.message,
         ...(issues ? { issues } : {}),
+        ...(app instanceof AppError ? app.details : {}),
       });
       return;
     }

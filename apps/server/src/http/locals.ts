@@ -1,5 +1,6 @@
 // What the HTTP layer keeps per request in `res.locals`, typed once for every middleware.
 import type { Identity } from "@todo/api/auth/identity";
+import type { KeyUse } from "@todo/api/idempotency";
 import type { createCaller } from "@todo/api/router";
 
 declare global {
@@ -11,6 +12,10 @@ declare global {
       identify: Identity;
       /** The verified subject, once the identity has been asked for and proved valid (logs). */
       userId?: string;
+      /** Charges the rate limit more points (a batch's operations); absent without limits. */
+      charge?: (points: number) => Promise<void>;
+      /** The request's Idempotency-Key and whether its answer is a replay (REST adapter). */
+      idempotency: KeyUse;
       /** The REST adapter's server-side caller of the procedures, for this request's identity. */
       caller: ReturnType<typeof createCaller>;
     }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { AppError } from "@todo/api/errors";
 import type { RequestHandler } from "express";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
@@ -9,6 +10,8 @@ import {
   RateLimiterRes,
 } from "rate-limiter-flexible";
 import { sendFailure } from "./answers.ts";
+
+const TOO_MANY_MESSAGE = "Too many requests; retry after the time in Retry-After";
 
 export type RateLimitOptions = {
   /** Requests per minute for one authenticated user, across all server processes. */
@@ -94,6 +97,17 @@ export async function rateLimiting(options: RateLimitOptions): Promise<RateLimit
       userId !== undefined
         ? [user, userId, options.perUserPerMinute]
         : [anonymous, req.ip ?? "unknown", options.perAnonymousIpPerMinute];
+    // A request that does more than one call's work (a batch) is charged the rest from inside.
+    res.locals.charge = async (points) => {
+      if (points <= 0) return;
+      try {
+        setHeaders(res, limit, await limiter.consume(key, points));
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        res.setHeader("Retry-After", String(Math.max(1, setHeaders(res, limit, rejection))));
+        throw new AppError("TOO_MANY_REQUESTS", TOO_MANY_MESSAGE);
+      }
+    };
     try {
       setHeaders(res, limit, await limiter.consume(key));
       next();
@@ -103,7 +117,7 @@ export async function rateLimiting(options: RateLimitOptions): Promise<RateLimit
       sendFailure(req, res, {
         status: 429,
         code: "TOO_MANY_REQUESTS",
-        message: "Too many requests; retry after the time in Retry-After",
+        message: TOO_MANY_MESSAGE,
       });
     }
   };

@@ -4,7 +4,12 @@
 // suite's list of endpoints are all read from it, so they cannot drift.
 import { AppError } from "@todo/api/errors";
 import {
+  zDeletedCount,
   zTask,
+  zTaskBatchInput,
+  zTaskBatchResult,
+  zTaskChange,
+  zTaskChangesQuery,
   zTaskCreate,
   zTaskListQuery,
   zTaskPatch,
@@ -26,8 +31,11 @@ export type RestRoute = {
   procedure: string;
   /** Calls the procedure with the input mapped from the path, query string and body. */
   call: (caller: Caller, req: Request) => Promise<unknown>;
-  /** How the result is answered: a task (ETag; Location when created), a page, or plain data. */
-  answer: "task" | "created" | "page" | "data";
+  /**
+   * How the result is answered: a task (ETag; Location when created), a list page, a feed page
+   * (`data` the changes), a batch (`data` the results), or plain data.
+   */
+  answer: "task" | "created" | "page" | "changes" | "results" | "data";
   success: 200 | 201;
   operation: ZodOpenApiOperationObject;
 };
@@ -36,7 +44,7 @@ export type RestRoute = {
 const untrusted = <T>(value: unknown): T => value as T;
 
 /** Query strings arrive as strings; repeated keys (arrays) are refused, numbers are numbers. */
-function listInputFromQuery(query: Request["query"]): Record<string, unknown> {
+function inputFromQuery(query: Request["query"]): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(query)) {
     if (typeof value !== "string") {
@@ -47,14 +55,20 @@ function listInputFromQuery(query: Request["query"]): Record<string, unknown> {
   return input;
 }
 
-/** A JSON object body; the task id belongs to the path and cannot be set through it. */
+/** A JSON object body. */
 function bodyObject(req: Request): Record<string, unknown> {
   const body: unknown = req.body;
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new AppError("BAD_REQUEST", "Body must be a JSON object");
   }
-  if (Object.hasOwn(body, "id")) throw new AppError("BAD_REQUEST", '"id" cannot be set');
   return body as Record<string, unknown>;
+}
+
+/** The body of a route whose path names the task: its id cannot be set through the body. */
+function bodyOfTask(req: Request): Record<string, unknown> {
+  const body = bodyObject(req);
+  if (Object.hasOwn(body, "id")) throw new AppError("BAD_REQUEST", '"id" cannot be set');
+  return body;
 }
 
 const taskId = (req: Request) => req.params.id as string;
@@ -77,6 +91,11 @@ const zError = z
         })
         .optional()
         .meta({ description: "Field issues of a validation failure (400)" }),
+      index: z
+        .number()
+        .int()
+        .optional()
+        .meta({ description: "The operation of an atomic batch that failed, from 0" }),
     }),
     meta: zMeta,
   })
@@ -86,12 +105,21 @@ const envelope = <T extends z.ZodType>(data: T, meta: z.ZodType = zMeta) =>
 const json = (schema: z.ZodType) => ({ content: { "application/json": { schema } } });
 const errorResponse = (description: string) => ({ description, ...json(zError) });
 const etag = z.string().meta({ description: "The task's version, for If-Match", example: '"3"' });
-const ifMatch = z.object({
+const idempotencyKey = z.string().optional().meta({
+  description:
+    'Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324"',
+});
+const writeHeaders = z.object({ "Idempotency-Key": idempotencyKey });
+const ifMatch = writeHeaders.extend({
   "If-Match": z
     .string()
     .optional()
     .meta({ description: 'Apply only if the task is still at this ETag (as in "3"); else 412' }),
 });
+const replayed = z
+  .literal("true")
+  .optional()
+  .meta({ description: "Present when this is the kept answer to an earlier request with the key" });
 
 // Every route answers these; each operation adds its own.
 const commonErrors = {
@@ -103,20 +131,36 @@ const commonErrors = {
   "503": errorResponse("Database unavailable or request deadline passed; see Retry-After"),
 };
 const taskErrors = { ...commonErrors, "404": errorResponse("No such task for this user") };
-const writeErrors = {
-  ...taskErrors,
-  "409": errorResponse("Stale `version` in the body"),
-  "412": errorResponse("Stale If-Match"),
+const keyErrors = {
+  "409": errorResponse("A request with this Idempotency-Key is still running"),
+  "422": errorResponse("This Idempotency-Key was used for a different request"),
+};
+const bodyErrors = {
   "413": errorResponse("Body over 256 KiB"),
   "415": errorResponse("Body is not application/json"),
+};
+const writeErrors = {
+  ...taskErrors,
+  ...keyErrors,
+  "409": errorResponse("Stale `version` in the body, or the Idempotency-Key's request still runs"),
+  "412": errorResponse("Stale If-Match"),
+  ...bodyErrors,
 };
 const userPath = z.object({ user_id: z.string().meta({ description: "The token's subject" }) });
 const taskPath = userPath.extend({ id: z.uuid() });
 const taskResponse = (description: string) => ({
   description,
-  headers: z.object({ ETag: etag }),
+  headers: z.object({ ETag: etag, "Idempotent-Replayed": replayed }),
   ...json(envelope(zTask)),
 });
+const zFeedMeta = zMeta
+  .extend({
+    nextCursor: z
+      .string()
+      .meta({ description: "Pass as `since` for the next page; unchanged when nothing changed" }),
+    hasMore: z.boolean().meta({ description: "More changes are ready now: ask again at once" }),
+  })
+  .meta({ id: "FeedMeta" });
 
 /** In registration order: a path's literal routes (…/stats) before its parameter routes (…/:id). */
 export const REST_ROUTES: RestRoute[] = [
@@ -124,7 +168,7 @@ export const REST_ROUTES: RestRoute[] = [
     method: "get",
     path: "/api/{user_id}/tasks",
     procedure: "task.list",
-    call: (caller, req) => caller.task.list(untrusted(listInputFromQuery(req.query))),
+    call: (caller, req) => caller.task.list(untrusted(inputFromQuery(req.query))),
     answer: "page",
     success: 200,
     operation: {
@@ -146,17 +190,97 @@ export const REST_ROUTES: RestRoute[] = [
     success: 201,
     operation: {
       operationId: "createTask",
-      summary: "Create a task",
-      requestParams: { path: userPath },
+      summary: "Create a task (with a client-chosen id, a retried create creates nothing)",
+      description:
+        "Give `id` (a UUID; v7 recommended) to make the create safe to retry: the same id with the same fields answers 201 with the task as it is now and creates nothing; the same id with other fields, or an id that is not free, is 409.",
+      requestParams: { path: userPath, header: writeHeaders },
       requestBody: json(zTaskCreate),
       responses: {
         "201": {
-          ...taskResponse("Created"),
-          headers: z.object({ ETag: etag, Location: z.string() }),
+          ...taskResponse("Created (or created before by the same request)"),
+          headers: z.object({ ETag: etag, Location: z.string(), "Idempotent-Replayed": replayed }),
         },
         ...commonErrors,
-        "413": writeErrors["413"],
-        "415": writeErrors["415"],
+        ...keyErrors,
+        "409": errorResponse(
+          "The id is taken (by another task or another create), or the Idempotency-Key's request still runs",
+        ),
+        ...bodyErrors,
+      },
+    },
+  },
+  {
+    method: "get",
+    path: "/api/{user_id}/tasks/changes",
+    procedure: "task.changes",
+    call: (caller, req) => caller.task.changes(untrusted(inputFromQuery(req.query))),
+    answer: "changes",
+    success: 200,
+    operation: {
+      operationId: "listTaskChanges",
+      summary: "The change feed: tasks changed after a cursor, tombstones included",
+      description:
+        "Without `since`, a full sync: every task, plus the deletions still retained. Each change is the task's latest state, at most once per page, in commit order; keep paging with `meta.nextCursor` and no change is missed or seen twice. A cursor older than the retained deletions is 410: sync again without `since`.",
+      requestParams: { path: userPath, query: zTaskChangesQuery },
+      responses: {
+        "200": {
+          description: "One page of changes",
+          ...json(envelope(z.array(zTaskChange), zFeedMeta)),
+        },
+        ...commonErrors,
+        "410": errorResponse("The cursor is older than the retained deletions: sync from scratch"),
+      },
+    },
+  },
+  {
+    method: "post",
+    path: "/api/{user_id}/tasks/batch",
+    procedure: "task.batch",
+    call: (caller, req) => caller.task.batch(untrusted(bodyObject(req))),
+    answer: "results",
+    success: 200,
+    operation: {
+      operationId: "batchTasks",
+      summary: "Several operations in order, atomically by default",
+      description:
+        "1-100 operations (`create`, `update`, `setCompleted`, `delete`), in order; later ones may name ids created by earlier ones. Atomic (the default): one transaction; the first failure is the answer (its status, and `error.index` names the operation) and nothing is applied. `atomic: false`: each operation stands alone and answers for itself. Each operation counts against the rate limit.",
+      requestParams: { path: userPath, header: writeHeaders },
+      requestBody: json(zTaskBatchInput),
+      responses: {
+        "200": {
+          description: "One result per operation",
+          headers: z.object({ "Idempotent-Replayed": replayed }),
+          ...json(envelope(z.array(zTaskBatchResult))),
+        },
+        ...commonErrors,
+        "404": errorResponse("Atomic: an operation's task does not exist (`error.index`)"),
+        ...keyErrors,
+        "409": errorResponse(
+          "Atomic: an operation's version is stale or its id taken (`error.index`)",
+        ),
+        ...bodyErrors,
+      },
+    },
+  },
+  {
+    method: "post",
+    path: "/api/{user_id}/tasks/clear-completed",
+    procedure: "task.clearCompleted",
+    call: (caller) => caller.task.clearCompleted(),
+    answer: "data",
+    success: 200,
+    operation: {
+      operationId: "clearCompletedTasks",
+      summary: "Delete every completed task; how many",
+      requestParams: { path: userPath, header: writeHeaders },
+      responses: {
+        "200": {
+          description: "Deleted",
+          headers: z.object({ "Idempotent-Replayed": replayed }),
+          ...json(envelope(zDeletedCount)),
+        },
+        ...commonErrors,
+        ...keyErrors,
       },
     },
   },
@@ -195,7 +319,7 @@ export const REST_ROUTES: RestRoute[] = [
     method: "put",
     path: "/api/{user_id}/tasks/{id}",
     procedure: "task.replace",
-    call: (caller, req) => caller.task.replace(untrusted({ ...bodyObject(req), id: taskId(req) })),
+    call: (caller, req) => caller.task.replace(untrusted({ ...bodyOfTask(req), id: taskId(req) })),
     answer: "task",
     success: 200,
     operation: {
@@ -210,7 +334,7 @@ export const REST_ROUTES: RestRoute[] = [
     method: "patch",
     path: "/api/{user_id}/tasks/{id}",
     procedure: "task.update",
-    call: (caller, req) => caller.task.update(untrusted({ ...bodyObject(req), id: taskId(req) })),
+    call: (caller, req) => caller.task.update(untrusted({ ...bodyOfTask(req), id: taskId(req) })),
     answer: "task",
     success: 200,
     operation: {
@@ -233,7 +357,11 @@ export const REST_ROUTES: RestRoute[] = [
       summary: "Delete a task",
       requestParams: { path: taskPath, header: ifMatch },
       responses: {
-        "200": { description: "Deleted", ...json(envelope(z.object({ id: z.string() }))) },
+        "200": {
+          description: "Deleted (kept as a tombstone for the change feed)",
+          headers: z.object({ "Idempotent-Replayed": replayed }),
+          ...json(envelope(z.object({ id: z.string() }))),
+        },
         ...writeErrors,
       },
     },

@@ -4,7 +4,13 @@
 // answers and 405s.
 import { AppError } from "@todo/api/errors";
 import { createCaller } from "@todo/api/router";
-import { LIST_LIMIT_DEFAULT, type TaskDto, type TaskPage } from "@todo/api/task/schemas";
+import {
+  LIST_LIMIT_DEFAULT,
+  type TaskBatchOutput,
+  type TaskChanges,
+  type TaskDto,
+  type TaskPage,
+} from "@todo/api/task/schemas";
 import { createContextInner, JSON_ONLY_MESSAGE } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
 import express, { type Request, type RequestHandler, type Response } from "express";
@@ -27,6 +33,8 @@ const requireJson: RequestHandler = (req, _res, next) => {
 const etagOf = (task: TaskDto) => `"${task.version}"`;
 
 const CONDITIONAL_METHODS = new Set(["PUT", "PATCH", "DELETE"]);
+/** The methods whose requests may change something, so an Idempotency-Key applies. */
+const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 /**
  * The version an `If-Match` header requires, for the procedure to check (412 when stale); none
@@ -63,6 +71,14 @@ function answer(route: RestRoute, req: Request, res: Response, result: unknown) 
       sendData(res, route.success, task);
       return;
     }
+    case "changes": {
+      const { changes, nextCursor, hasMore } = result as TaskChanges;
+      sendData(res, route.success, changes, { nextCursor, hasMore });
+      return;
+    }
+    case "results":
+      sendData(res, route.success, (result as TaskBatchOutput).results);
+      return;
     case "task":
       res.setHeader("ETag", etagOf(result as TaskDto));
       sendData(res, route.success, result);
@@ -95,16 +111,18 @@ export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
     if (req.params.user_id !== userId) {
       throw new AppError("FORBIDDEN", "The token's user may not access this user's resources");
     }
-    const { identify } = res.locals;
-    res.locals.caller = createCaller(
-      createContextInner({
-        db,
-        identify,
-        requestId: requestIdOf(res),
-        // A precondition only for what changes a task; reads and creates ignore it.
-        ifMatch: CONDITIONAL_METHODS.has(req.method) ? ifMatchOf(req) : undefined,
-      }),
-    );
+    const { identify, charge } = res.locals;
+    const context = createContextInner({
+      db,
+      identify,
+      requestId: requestIdOf(res),
+      // A precondition only for what changes a task; reads and creates ignore it.
+      ifMatch: CONDITIONAL_METHODS.has(req.method) ? ifMatchOf(req) : undefined,
+      idempotencyKey: UNSAFE_METHODS.has(req.method) ? req.get("idempotency-key") : undefined,
+      charge,
+    });
+    res.locals.idempotency = context.idempotency;
+    res.locals.caller = createCaller(context);
     next();
   });
   api.use(requireJson, express.json({ limit: bodyLimit, strict: true }));
@@ -116,7 +134,14 @@ export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
     const routes = REST_ROUTES.filter((r) => r.path === path);
     for (const route of routes) {
       api[route.method](expressPath(route.path), async (req, res) => {
-        answer(route, req, res, await route.call(res.locals.caller, req));
+        let result: unknown;
+        try {
+          result = await route.call(res.locals.caller, req);
+        } finally {
+          // A kept answer given again, success or error, says so.
+          if (res.locals.idempotency.replayed) res.setHeader("Idempotent-Replayed", "true");
+        }
+        answer(route, req, res, result);
       });
     }
     const methods = routes.map((r) => r.method.toUpperCase());

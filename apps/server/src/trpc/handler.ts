@@ -1,3 +1,4 @@
+import { AppError, httpStatusOf } from "@todo/api/errors";
 import { appRouter } from "@todo/api/router";
 import { createContextInner, MAX_BATCH_SIZE, tagRequestId } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
@@ -14,11 +15,23 @@ export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
     maxBodySize,
     // A frontend's httpBatchLink batches; a batch is bounded so one request cannot fan out.
     maxBatchSize: MAX_BATCH_SIZE,
-    createContext({ res }) {
-      return createContextInner({ db, identify: res.locals.identify, requestId: requestIdOf(res) });
+    createContext({ req, res }) {
+      return createContextInner({
+        db,
+        identify: res.locals.identify,
+        requestId: requestIdOf(res),
+        // Mutations come as POST; a key on a query is ignored (a query changes nothing).
+        idempotencyKey: req.method === "POST" ? req.get("idempotency-key") : undefined,
+        charge: res.locals.charge,
+      });
     },
-    responseMeta({ ctx, errors }) {
+    responseMeta({ ctx, errors, info }) {
       const headers: Record<string, string> = {};
+      if (ctx?.idempotency.replayed) headers["Idempotent-Replayed"] = "true";
+      // One call, one error: the status the error table gives its domain code (GONE is 410,
+      // though it travels as a tRPC code of 400).
+      const only = errors.length === 1 && info?.calls.length === 1 ? errors[0] : undefined;
+      const status = only?.cause instanceof AppError ? httpStatusOf(only.cause.code) : undefined;
       // An error answered before the context existed would otherwise go out as text/plain.
       if (!ctx && errors.length > 0) headers["Content-Type"] = "application/json";
       // The headers the one error table (ERROR_HTTP) asks for, as the REST adapter sends them.
@@ -29,7 +42,7 @@ export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
           headers["Retry-After"] = String(rules.retryAfterSeconds);
         }
       }
-      return { headers };
+      return status === undefined ? { headers } : { headers, status };
     },
     onError({ error, ctx, req }) {
       if (!ctx && req.res) tagRequestId(error, requestIdOf(req.res));

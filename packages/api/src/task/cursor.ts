@@ -43,3 +43,41 @@ export function decodeCursor(raw: string, sort: TaskSort, order: SortOrder): Cur
 
 export const isDateSort = (sort: TaskSort) =>
   sort === "createdAt" || sort === "updatedAt" || sort === "dueAt";
+
+/** A position in a user's change feed: the transaction that wrote a row, then the row's id. */
+export type FeedPosition = { xid: string; id: string };
+
+/** Before every change: where a full sync starts. */
+export const FEED_START: FeedPosition = { xid: "0", id: "00000000-0000-0000-0000-000000000000" };
+
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+const zFeedCursor = z.strictObject({
+  f: z.literal(1),
+  x: z
+    .string()
+    .regex(/^(0|[1-9]\d{0,18})$/)
+    .refine((x) => BigInt(x) <= MAX_BIGINT),
+  i: z.guid(),
+});
+
+/** The feed's cursor, as opaque as the list's and told apart from it (`f`). */
+export function encodeFeedCursor(position: FeedPosition): string {
+  const json = JSON.stringify({ f: 1, x: position.xid, i: position.id });
+  return Buffer.from(json).toString("base64url");
+}
+
+const badFeedCursor = () =>
+  new AppError("BAD_REQUEST", "Invalid cursor: pass back a nextCursor of the change feed");
+
+/** Decodes a feed cursor; anything else (a list cursor too) is BAD_REQUEST. */
+export function decodeFeedCursor(raw: string): FeedPosition {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
+  } catch {
+    throw badFeedCursor();
+  }
+  const result = zFeedCursor.safeParse(parsed);
+  if (!result.success) throw badFeedCursor();
+  return { xid: result.data.x, id: result.data.i.toLowerCase() };
+}

@@ -1,9 +1,14 @@
 import { AppError } from "../errors.ts";
-import { type Context, protectedProcedure, router } from "../trpc.ts";
+import { type Context, mutate, protectedProcedure, router, scopeOf } from "../trpc.ts";
 import {
   TASK_DEFAULTS,
   zDeleted,
+  zDeletedCount,
   zTask,
+  zTaskBatchInput,
+  zTaskBatchOutput,
+  zTaskChanges,
+  zTaskChangesInput,
   zTaskCreate,
   zTaskIdInput,
   zTaskListInput,
@@ -15,11 +20,14 @@ import {
   zTaskVersionedIdInput,
 } from "./schemas.ts";
 import {
+  clearCompleted,
   createTask,
   deleteTask,
   getTask,
   getTaskStats,
+  listChanges,
   listTasks,
+  runBatch,
   setTaskCompleted,
   toggleTask,
   updateTask,
@@ -37,83 +45,95 @@ function expectation(ctx: Pick<Context, "ifMatch">, version: number | undefined)
   return { version: ctx.ifMatch, staleCode: "PRECONDITION_FAILED" as const };
 }
 
-// The user id always comes from the verified token (ctx.userId), never from input.
+// The user id always comes from the verified token (ctx.userId), never from input. Every
+// mutation runs through `mutate`: once per Idempotency-Key, in a transaction with its answer.
 export const taskRouter = router({
   list: protectedProcedure
     .input(zTaskListInput)
     .output(zTaskPage)
-    .query(({ ctx, input }) => listTasks({ db: ctx.db, userId: ctx.userId, input })),
+    .query(({ ctx, input }) => listTasks(scopeOf(ctx), input)),
 
   byId: protectedProcedure
     .input(zTaskIdInput)
     .output(zTask)
-    .query(({ ctx, input }) => getTask({ db: ctx.db, userId: ctx.userId, taskId: input.id })),
+    .query(({ ctx, input }) => getTask(scopeOf(ctx), input.id)),
 
-  stats: protectedProcedure
-    .output(zTaskStats)
-    .query(({ ctx }) => getTaskStats({ db: ctx.db, userId: ctx.userId })),
+  stats: protectedProcedure.output(zTaskStats).query(({ ctx }) => getTaskStats(scopeOf(ctx))),
+
+  /** What changed since a cursor, tombstones included: the offline client's sync feed. */
+  changes: protectedProcedure
+    .input(zTaskChangesInput)
+    .output(zTaskChanges)
+    .query(({ ctx, input }) => listChanges(scopeOf(ctx), input)),
 
   create: protectedProcedure
     .input(zTaskCreate)
     .output(zTask)
-    .mutation(({ ctx, input }) => createTask({ db: ctx.db, userId: ctx.userId, input })),
+    .mutation(({ ctx, input, path }) =>
+      mutate(ctx, { path, input }, (scope) => createTask(scope, input)),
+    ),
 
   update: protectedProcedure
     .input(zTaskUpdate)
     .output(zTask)
-    .mutation(({ ctx, input }) => {
+    .mutation(({ ctx, input, path }) => {
       const { version, staleCode } = expectation(ctx, input.version);
-      return updateTask({
-        db: ctx.db,
-        userId: ctx.userId,
-        input: { ...input, version },
-        staleCode,
-      });
+      return mutate(ctx, { path, input }, (scope) =>
+        updateTask(scope, { ...input, version }, staleCode),
+      );
     }),
 
   /** Replaces every editable field: omitted ones go back to their defaults (REST's PUT). */
   replace: protectedProcedure
     .input(zTaskReplaceInput)
     .output(zTask)
-    .mutation(({ ctx, input }) => {
+    .mutation(({ ctx, input, path }) => {
       const { version, staleCode } = expectation(ctx, input.version);
       const replacement = { ...TASK_DEFAULTS, ...input, version };
-      return updateTask({ db: ctx.db, userId: ctx.userId, input: replacement, staleCode });
+      return mutate(ctx, { path, input }, (scope) => updateTask(scope, replacement, staleCode));
     }),
 
   setCompleted: protectedProcedure
     .input(zTaskSetCompleted)
     .output(zTask)
-    .mutation(({ ctx, input }) =>
-      setTaskCompleted({
-        db: ctx.db,
-        userId: ctx.userId,
-        taskId: input.id,
-        completed: input.completed,
-      }),
+    .mutation(({ ctx, input, path }) =>
+      mutate(ctx, { path, input }, (scope) => setTaskCompleted(scope, input.id, input.completed)),
     ),
 
   toggle: protectedProcedure
     .input(zTaskVersionedIdInput)
     .output(zTask)
-    .mutation(({ ctx, input }) =>
-      toggleTask({
-        db: ctx.db,
-        userId: ctx.userId,
-        taskId: input.id,
-        ...expectation(ctx, input.version),
-      }),
-    ),
+    .mutation(({ ctx, input, path }) => {
+      const expected = expectation(ctx, input.version);
+      return mutate(ctx, { path, input }, (scope) => toggleTask(scope, input.id, expected));
+    }),
 
   delete: protectedProcedure
     .input(zTaskVersionedIdInput)
     .output(zDeleted)
-    .mutation(({ ctx, input }) =>
-      deleteTask({
-        db: ctx.db,
-        userId: ctx.userId,
-        taskId: input.id,
-        ...expectation(ctx, input.version),
+    .mutation(({ ctx, input, path }) => {
+      const expected = expectation(ctx, input.version);
+      return mutate(ctx, { path, input }, (scope) => deleteTask(scope, input.id, expected));
+    }),
+
+  /** Deletes every completed task (as tombstones, in one statement); how many. */
+  clearCompleted: protectedProcedure
+    .output(zDeletedCount)
+    .mutation(({ ctx, path }) =>
+      mutate(ctx, { path, input: null }, (scope) => clearCompleted(scope)),
+    ),
+
+  /**
+   * Several operations in order, atomically by default (an offline client's outbox). The rate
+   * limit counts each operation (the request itself already counted one).
+   */
+  batch: protectedProcedure
+    .input(zTaskBatchInput)
+    .output(zTaskBatchOutput)
+    .mutation(({ ctx, input, path }) =>
+      mutate(ctx, { path, input }, async (scope) => {
+        await ctx.charge?.(input.ops.length - 1);
+        return { results: await runBatch(scope, input) };
       }),
     ),
 });

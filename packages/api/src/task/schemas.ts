@@ -60,13 +60,22 @@ const zTitle = text({ max: 200, multiline: false, trim: true });
 const zDescription = text({ max: 10_000, multiline: true });
 const zVersion = z.number().int().min(1).max(2_147_483_647);
 
-export const zTaskCreate = z
-  .strictObject({
-    title: zTitle,
-    description: zDescription.nullish(),
-    priority: zPriority.optional(),
-    dueAt: zDateTime.nullish(),
-    completed: z.boolean().optional(),
+/** Every editable field of a new or replaced task; omitted ones take TASK_DEFAULTS. */
+const zTaskFields = z.strictObject({
+  title: zTitle,
+  description: zDescription.nullish(),
+  priority: zPriority.optional(),
+  dueAt: zDateTime.nullish(),
+  completed: z.boolean().optional(),
+});
+
+export const zTaskCreate = zTaskFields
+  .extend({
+    /**
+     * A client-chosen id (UUID; v7 recommended). Creating again with the same id and fields
+     * creates nothing and answers the task; the same id with other fields is CONFLICT.
+     */
+    id: zTaskId.optional(),
   })
   .meta({ id: "TaskCreate" });
 export type TaskCreate = z.infer<typeof zTaskCreate>;
@@ -107,7 +116,7 @@ export const TASK_DEFAULTS = {
 } as const;
 
 /** A full replacement (REST PUT): like create, plus the optional expected version. */
-export const zTaskReplace = zTaskCreate
+export const zTaskReplace = zTaskFields
   .extend({ version: zVersion.optional() })
   .meta({ id: "TaskReplace" });
 
@@ -183,3 +192,74 @@ export const zTaskStats = z
 export type TaskStats = z.infer<typeof zTaskStats>;
 
 export const zDeleted = z.object({ id: z.string() });
+
+/** How many tasks one call deleted (task.clearCompleted). */
+export const zDeletedCount = z.object({ count: z.number().int() }).meta({ id: "DeletedCount" });
+
+export const FEED_LIMIT_DEFAULT = 100;
+export const FEED_LIMIT_MAX = 500;
+
+/** The change feed's page: after `since` (a nextCursor of the feed), or from the start. */
+export const zTaskChangesQuery = z.strictObject({
+  /** `nextCursor` of an earlier page; without it, a full sync. */
+  since: z.string().max(200).nullish(),
+  limit: z.number().int().min(1).max(FEED_LIMIT_MAX).default(FEED_LIMIT_DEFAULT),
+});
+export const zTaskChangesInput = zTaskChangesQuery.prefault({});
+export type TaskChangesInput = z.infer<typeof zTaskChangesInput>;
+
+/** One task's latest state in the feed: the task, or a tombstone (`deleted`, task null). */
+export const zTaskChange = z
+  .object({ id: z.string(), deleted: z.boolean(), task: zTask.nullable() })
+  .meta({ id: "TaskChange" });
+export type TaskChange = z.infer<typeof zTaskChange>;
+
+export const zTaskChanges = z.object({
+  changes: z.array(zTaskChange),
+  /** Where the next page starts; the same cursor back when nothing changed. */
+  nextCursor: z.string(),
+  /** More changes are ready now: ask again at once. */
+  hasMore: z.boolean(),
+});
+export type TaskChanges = z.infer<typeof zTaskChanges>;
+
+export const BATCH_MAX_OPS = 100;
+
+/** One operation of task.batch, named by `op`, with the fields of the procedure it stands for. */
+export const zTaskBatchOp = z
+  .discriminatedUnion("op", [
+    zTaskCreate.extend({ op: z.literal("create") }),
+    zTaskPatch
+      .extend({ op: z.literal("update"), id: zTaskId })
+      .refine(hasEdit, { message: NOTHING_TO_UPDATE }),
+    zTaskSetCompleted.extend({ op: z.literal("setCompleted") }),
+    zTaskVersionedIdInput.extend({ op: z.literal("delete") }),
+  ])
+  .meta({ id: "TaskBatchOp" });
+export type TaskBatchOp = z.infer<typeof zTaskBatchOp>;
+
+export const zTaskBatchInput = z
+  .strictObject({
+    ops: z.array(zTaskBatchOp).min(1).max(BATCH_MAX_OPS),
+    /** All or nothing, in one transaction (default); false: each operation stands alone. */
+    atomic: z.boolean().default(true),
+  })
+  .meta({ id: "TaskBatch" });
+export type TaskBatchInput = z.infer<typeof zTaskBatchInput>;
+
+/** One operation's outcome: the task it left (null after a delete), or its error. */
+export const zTaskBatchResult = z
+  .discriminatedUnion("ok", [
+    z.object({ ok: z.literal(true), id: z.string(), task: zTask.nullable() }),
+    z.object({
+      ok: z.literal(false),
+      /** The task the operation named; null for a create without a client-chosen id. */
+      id: z.string().nullable(),
+      error: z.object({ code: z.string(), message: z.string() }),
+    }),
+  ])
+  .meta({ id: "TaskBatchResult" });
+export type TaskBatchResult = z.infer<typeof zTaskBatchResult>;
+
+export const zTaskBatchOutput = z.object({ results: z.array(zTaskBatchResult) });
+export type TaskBatchOutput = z.infer<typeof zTaskBatchOutput>;

@@ -43,6 +43,7 @@ it("returns rows exactly in the shapes the procedures promise", async () => {
       priority: "high",
       dueAt: new Date("2030-01-01T00:00:00Z"),
       completed: true,
+      createDigest: null,
     }),
   );
   expect(task.parse(created)).toMatchObject({
@@ -95,6 +96,7 @@ it("scopes every statement to the caller: another user's id matches nothing", as
       priority: "medium",
       dueAt: null,
       completed: false,
+      createDigest: null,
     }),
   );
   const fields = { title: "x", description: null, priority: "low", dueAt: null, completed: true };

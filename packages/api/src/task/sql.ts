@@ -1,5 +1,5 @@
 import { iso, type Statement } from "../sql.ts";
-import { type Cursor, isDateSort } from "./cursor.ts";
+import { type Cursor, type FeedPosition, isDateSort } from "./cursor.ts";
 import type { TaskListInput, TaskSort } from "./schemas.ts";
 
 /**
@@ -10,6 +10,11 @@ import type { TaskListInput, TaskSort } from "./schemas.ts";
  * Every list statement starts with `user_id = $1`, and every write names the caller's id in its
  * WHERE clause or its values: the caller's id is a parameter of every shape, and nothing in the
  * input can change that.
+ *
+ * A deleted task stays as a tombstone (`deleted_at` set) for the change feed until it is purged:
+ * every statement but the feed's and the purge's reads and writes live rows only
+ * (`deleted_at IS NULL`). Every insert and update also stamps `change_xid` (trigger
+ * tasks_change_xid), the feed's order.
  *
  * A page is one or two index range scans on the (user_id, <sort>, id) indexes, O(log n + page)
  * however deep the page: after a cursor, the row comparison `(key, id) > (v, c)` is an index
@@ -58,7 +63,7 @@ class Params {
 
 /** The filters as SQL conditions; every shape's first parameter is the user id. */
 function filters(userId: string, input: TaskListInput, params: Params): string[] {
-  const where = [`user_id = ${params.add(userId)}`];
+  const where = [`user_id = ${params.add(userId)}`, "deleted_at IS NULL"];
   if (input.status !== "all")
     where.push(input.status === "completed" ? "completed" : "NOT completed");
   if (input.priority) where.push(`priority = ${params.add(input.priority)}::"Priority"`);
@@ -133,7 +138,11 @@ export function listStatements(
   return input.sort === "dueAt" ? [keyed, undated(undefined)] : [keyed];
 }
 
-/** A new task; completed_at is stamped when it is created completed. */
+/**
+ * A new task; completed_at is stamped when it is created completed. An id that is already taken
+ * (a retried create with a client-chosen id, or anyone else's task) inserts nothing and returns no
+ * row: `existingTask` then tells which.
+ */
 export function insertTask(values: {
   id: string;
   userId: string;
@@ -142,11 +151,14 @@ export function insertTask(values: {
   priority: string;
   dueAt: Date | null;
   completed: boolean;
+  createDigest: Buffer | null;
 }): Statement {
   return {
     name: "task_insert",
-    text: `INSERT INTO tasks (id, user_id, title, description, priority, due_at, completed, completed_at)
-VALUES ($1, $2, $3, $4, $5::"Priority", $6, $7::boolean, CASE WHEN $7::boolean THEN now() END)
+    text: `INSERT INTO tasks (id, user_id, title, description, priority, due_at, completed, completed_at,
+                   create_digest)
+VALUES ($1, $2, $3, $4, $5::"Priority", $6, $7::boolean, CASE WHEN $7::boolean THEN now() END, $8)
+ON CONFLICT (id) DO NOTHING
 RETURNING ${TASK_COLUMNS}`,
     values: [
       values.id,
@@ -156,7 +168,28 @@ RETURNING ${TASK_COLUMNS}`,
       values.priority,
       values.dueAt,
       values.completed,
+      values.createDigest,
     ],
+  };
+}
+
+/**
+ * The task holding an id a create could not take: whether it is the caller's, a tombstone, and
+ * created with the same fields (the digest), and the task itself. Nothing of it leaves the domain
+ * unless it is the caller's.
+ */
+export function existingTask(
+  userId: string,
+  taskId: string,
+  createDigest: Buffer | null,
+): Statement {
+  return {
+    name: "task_existing",
+    text: `SELECT user_id = $2 AS "mine", deleted_at IS NOT NULL AS "deleted",
+       create_digest IS NOT DISTINCT FROM $3::bytea AS "sameCreate", ${TASK_COLUMNS}
+  FROM tasks
+ WHERE id = $1::uuid`,
+    values: [taskId, userId, createDigest],
   };
 }
 
@@ -172,7 +205,8 @@ export function toggleStatement(userId: string, taskId: string, version: number 
        completed_at = CASE WHEN completed THEN NULL ELSE now() END,
        version = version + 1,
        updated_at = now()
- WHERE user_id = $1 AND id = $2::uuid AND ($3::int IS NULL OR version = $3::int)
+ WHERE user_id = $1 AND id = $2::uuid AND deleted_at IS NULL
+   AND ($3::int IS NULL OR version = $3::int)
 RETURNING ${TASK_COLUMNS}`,
     values: [userId, taskId, version],
   };
@@ -183,7 +217,7 @@ export function selectTask(userId: string, taskId: string): Statement {
   return {
     name: "task_by_id",
     text: `${SELECT}
- WHERE user_id = $1 AND id = $2::uuid`,
+ WHERE user_id = $1 AND id = $2::uuid AND deleted_at IS NULL`,
     values: [userId, taskId],
   };
 }
@@ -192,7 +226,7 @@ export function selectTask(userId: string, taskId: string): Statement {
 export function taskExists(userId: string, taskId: string): Statement {
   return {
     name: "task_exists",
-    text: "SELECT 1 AS found FROM tasks WHERE user_id = $1 AND id = $2::uuid",
+    text: "SELECT 1 AS found FROM tasks WHERE user_id = $1 AND id = $2::uuid AND deleted_at IS NULL",
     values: [userId, taskId],
   };
 }
@@ -223,7 +257,7 @@ export function updateTaskStatement(
                            ELSE now() END,
        version = version + 1,
        updated_at = now()
- WHERE user_id = $1 AND id = $2::uuid AND version = $3::int
+ WHERE user_id = $1 AND id = $2::uuid AND deleted_at IS NULL AND version = $3::int
 RETURNING ${TASK_COLUMNS}`,
     values: [
       userId,
@@ -238,7 +272,10 @@ RETURNING ${TASK_COLUMNS}`,
   };
 }
 
-/** Deletes one of the caller's tasks, only at the expected version when one is given. */
+/**
+ * Deletes one of the caller's tasks, only at the expected version when one is given: the row
+ * becomes a tombstone (a new version, deleted_at stamped) that the change feed reports.
+ */
 export function deleteTaskStatement(
   userId: string,
   taskId: string,
@@ -246,10 +283,85 @@ export function deleteTaskStatement(
 ): Statement {
   return {
     name: "task_delete",
-    text: `DELETE FROM tasks
- WHERE user_id = $1 AND id = $2::uuid AND ($3::int IS NULL OR version = $3::int)
+    text: `UPDATE tasks
+   SET deleted_at = now(), version = version + 1, updated_at = now()
+ WHERE user_id = $1 AND id = $2::uuid AND deleted_at IS NULL
+   AND ($3::int IS NULL OR version = $3::int)
 RETURNING id::text AS "id"`,
     values: [userId, taskId, version],
+  };
+}
+
+/** Deletes (as tombstones) all of the caller's completed tasks in one statement. */
+export function clearCompletedStatement(userId: string): Statement {
+  return {
+    name: "task_clear_completed",
+    text: `UPDATE tasks
+   SET deleted_at = now(), version = version + 1, updated_at = now()
+ WHERE user_id = $1 AND completed AND deleted_at IS NULL`,
+    values: [userId],
+  };
+}
+
+/**
+ * One page of the caller's change feed after `after`, in (change_xid, id) order, tombstones
+ * included, and the user's purge horizon (always one row, with null change columns when there is
+ * no change).
+ *
+ * Only rows written by transactions older than every transaction still running (the snapshot's
+ * xmin) are read: a transaction still in flight may commit later with a smaller change_xid than a
+ * row already read, and would otherwise fall behind a cursor unseen. Such rows show on a later
+ * page, once nothing older is running; nothing that commits later can land behind the cursor.
+ */
+export function changesStatement(userId: string, after: FeedPosition, take: number): Statement {
+  return {
+    name: "task_changes",
+    text: `SELECT horizon.purged_xid::text AS "purgedXid", page.*
+  FROM (SELECT COALESCE((SELECT purged_xid FROM users WHERE id = $1), 0) AS purged_xid) AS horizon
+  LEFT JOIN LATERAL (
+    SELECT tasks.change_xid::text AS "xid", tasks.deleted_at IS NOT NULL AS "deleted",
+           ${TASK_COLUMNS}
+      FROM tasks
+     WHERE user_id = $1
+       AND (change_xid, id) > ($2::bigint, $3::uuid)
+       AND change_xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+     ORDER BY tasks.change_xid, tasks.id
+     LIMIT $4
+  ) AS page ON true`,
+    values: [userId, after.xid, after.id, take],
+  };
+}
+
+/** One tombstone purger at a time across instances: a transaction-level lock, never waited for. */
+export const purgeLock: Statement = {
+  name: "task_purge_lock",
+  // (namespace, job): 'todo' in ASCII, 1 for tombstones.
+  text: `SELECT pg_try_advisory_xact_lock(1953457263, 1) AS "locked"`,
+  values: [],
+};
+
+/**
+ * Purges up to `batch` tombstones deleted more than `retentionDays` ago, of every user, and raises
+ * each affected user's purge horizon to the newest change it removed, in one statement.
+ */
+export function purgeTombstonesStatement(retentionDays: number, batch: number): Statement {
+  return {
+    name: "task_purge_tombstones",
+    text: `WITH doomed AS (
+  SELECT id FROM tasks
+   WHERE deleted_at < now() - make_interval(days => $1::int)
+   LIMIT $2
+   FOR UPDATE SKIP LOCKED
+), gone AS (
+  DELETE FROM tasks USING doomed WHERE tasks.id = doomed.id
+  RETURNING tasks.user_id, tasks.change_xid
+), horizons AS (
+  UPDATE users SET purged_xid = GREATEST(users.purged_xid, newest.xid)
+    FROM (SELECT user_id, max(change_xid) AS xid FROM gone GROUP BY user_id) AS newest
+   WHERE users.id = newest.user_id
+)
+SELECT count(*)::int AS "purged" FROM gone`,
+    values: [retentionDays, batch],
   };
 }
 
@@ -262,7 +374,7 @@ export function taskStatsStatement(userId: string): Statement {
        count(*) FILTER (WHERE completed)::int AS "completed",
        count(*) FILTER (WHERE NOT completed AND due_at < now())::int AS "overdue"
   FROM tasks
- WHERE user_id = $1`,
+ WHERE user_id = $1 AND deleted_at IS NULL`,
     values: [userId],
   };
 }

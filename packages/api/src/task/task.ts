@@ -1,10 +1,21 @@
-import { randomUUID } from "node:crypto";
-import type { Db } from "@todo/db/client";
+import { createHash, randomUUID } from "node:crypto";
 import { AppError, taskNotFound } from "../errors.ts";
+import { countOf, type Executor, inTransaction, rowsOf, type Scope } from "../sql.ts";
 import { ensureUser, recreateUser } from "../user/user.ts";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
+import {
+  decodeCursor,
+  decodeFeedCursor,
+  encodeCursor,
+  encodeFeedCursor,
+  FEED_START,
+} from "./cursor.ts";
 import {
   TASK_DEFAULTS,
+  type TaskBatchInput,
+  type TaskBatchOp,
+  type TaskBatchResult,
+  type TaskChanges,
+  type TaskChangesInput,
   type TaskCreate,
   type TaskDto,
   type TaskListInput,
@@ -13,10 +24,14 @@ import {
   type TaskUpdate,
 } from "./schemas.ts";
 import {
+  changesStatement,
+  clearCompletedStatement,
   deleteTaskStatement,
+  existingTask,
   insertTask,
   listStatements,
-  type Statement,
+  purgeLock,
+  purgeTombstonesStatement,
   selectTask,
   taskExists,
   taskStatsStatement,
@@ -24,30 +39,23 @@ import {
   updateTaskStatement,
 } from "./sql.ts";
 
-// Every operation is SQL from sql.ts, rows shaped there as the API's Task (TaskDto).
-
-type Scope = { db: Db; userId: string };
-
-const rowsOf = async <T>(db: Db, statement: Statement) =>
-  (await db.pool.query(statement)).rows as T[];
+// Every operation is SQL from sql.ts, rows shaped there as the API's Task (TaskDto). Each runs on
+// the scope's executor: the pool, or the transaction the request holds.
 
 /** PostgreSQL's foreign_key_violation. */
 const isForeignKeyViolation = (error: unknown) =>
   error instanceof Error && (error as { code?: string }).code === "23503";
 
 /** One page of the caller's tasks, filtered and sorted, with the cursor of the next page. */
-export async function listTasks({
-  db,
-  userId,
-  input,
-}: Scope & { input: TaskListInput }): Promise<TaskPage> {
+export async function listTasks(scope: Scope, input: TaskListInput): Promise<TaskPage> {
+  const { userId } = scope;
   const cursor = input.cursor ? decodeCursor(input.cursor, input.sort, input.order) : undefined;
   // limit + 1 rows: the extra one says whether there is a next page.
   const rows: TaskDto[] = [];
   for (const statement of listStatements(userId, input, cursor)) {
     const take = input.limit + 1 - rows.length;
     if (take <= 0) break;
-    rows.push(...(await rowsOf<TaskDto>(db, statement(take))));
+    rows.push(...(await rowsOf<TaskDto>(scope, statement(take))));
   }
   const items = rows.slice(0, input.limit);
   const last = items.at(-1);
@@ -63,36 +71,84 @@ export async function listTasks({
   return { items, nextCursor };
 }
 
-export async function getTask({ db, userId, taskId }: Scope & { taskId: string }) {
-  const [row] = await rowsOf<TaskDto>(db, selectTask(userId, taskId));
+export async function getTask(scope: Scope, taskId: string): Promise<TaskDto> {
+  const [row] = await rowsOf<TaskDto>(scope, selectTask(scope.userId, taskId));
   if (!row) throw taskNotFound();
   return row;
 }
 
-export async function createTask({
-  db,
-  userId,
-  input,
-}: Scope & { input: TaskCreate }): Promise<TaskDto> {
-  const statement = insertTask({
-    id: randomUUID(),
-    userId,
+const sameFieldsAsBefore = () =>
+  new AppError(
+    "CONFLICT",
+    "This id is taken by another task (or was created with other fields); choose a new id",
+  );
+
+/**
+ * What a create is asked to store, as a digest: a retried create (same client-chosen id) must
+ * carry the same, whatever happened to the task since.
+ */
+function createDigest(
+  fields: Omit<TaskDto, "id" | "completedAt" | "createdAt" | "updatedAt" | "version">,
+) {
+  const canonical = JSON.stringify([
+    fields.title,
+    fields.description,
+    fields.priority,
+    fields.dueAt,
+    fields.completed,
+  ]);
+  return createHash("sha256").update(canonical).digest().subarray(0, 16);
+}
+
+/**
+ * Creates a task, with the client's id when it chose one. The same id again with the same fields
+ * creates nothing and answers the task as it is now (a retried create); with other fields, or an
+ * id anyone else holds, CONFLICT with the same words, so nothing tells another user's id apart.
+ */
+export async function createTask(scope: Scope, input: TaskCreate): Promise<TaskDto> {
+  const { userId } = scope;
+  const fields = {
     title: input.title,
     description: input.description ?? TASK_DEFAULTS.description,
     priority: input.priority ?? TASK_DEFAULTS.priority,
     dueAt: input.dueAt ?? TASK_DEFAULTS.dueAt,
     completed: input.completed ?? TASK_DEFAULTS.completed,
+  };
+  const digest =
+    input.id === undefined
+      ? null
+      : createDigest({ ...fields, dueAt: fields.dueAt?.toISOString() ?? null });
+  const statement = insertTask({
+    id: input.id ?? randomUUID(),
+    userId,
+    ...fields,
+    createDigest: digest,
   });
   // The subject's first write creates its users row (once per process; later a cache hit).
-  await ensureUser({ db, userId });
+  await ensureUser(scope);
+  let created: TaskDto | undefined;
   try {
-    return (await rowsOf<TaskDto>(db, statement))[0] as TaskDto;
+    [created] = await rowsOf<TaskDto>(scope, statement);
   } catch (error) {
     // The users row vanished behind the cache (a reset database): recreate it once.
-    if (!isForeignKeyViolation(error)) throw error;
-    await recreateUser({ db, userId });
-    return (await rowsOf<TaskDto>(db, statement))[0] as TaskDto;
+    if (!isForeignKeyViolation(error) || scope.tx) throw error;
+    await recreateUser(scope);
+    [created] = await rowsOf<TaskDto>(scope, statement);
   }
+  if (created) return created;
+  // The id was taken: by this very create before (answer the task), or by something else.
+  const [existing] = await rowsOf<
+    TaskDto & { mine: boolean; deleted: boolean; sameCreate: boolean }
+  >(scope, existingTask(userId, statement.values[0] as string, digest));
+  if (!existing?.mine || !existing.sameCreate) throw sameFieldsAsBefore();
+  if (existing.deleted) {
+    throw new AppError(
+      "CONFLICT",
+      "The task created with this id was deleted since; choose a new id",
+    );
+  }
+  const { mine: _mine, deleted: _deleted, sameCreate: _same, ...task } = existing;
+  return task;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -115,21 +171,23 @@ type Editable = Pick<TaskDto, "title" | "description" | "priority" | "completed"
  * stale caller gets CONFLICT; without it, the change is re-applied to the fresh row.
  * `change` returns the new editable fields, or null when nothing needs writing.
  */
-async function mutateTask({
-  db,
-  userId,
-  taskId,
-  expectedVersion,
-  staleCode,
-  change,
-}: Scope & {
-  taskId: string;
-  expectedVersion?: number;
-  staleCode?: StaleCode;
-  change: (current: TaskDto) => Editable | null;
-}): Promise<TaskDto> {
+async function mutateTask(
+  scope: Scope,
+  {
+    taskId,
+    expectedVersion,
+    staleCode,
+    change,
+  }: {
+    taskId: string;
+    expectedVersion?: number;
+    staleCode?: StaleCode;
+    change: (current: TaskDto) => Editable | null;
+  },
+): Promise<TaskDto> {
+  const { userId } = scope;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const [current] = await rowsOf<TaskDto>(db, selectTask(userId, taskId));
+    const [current] = await rowsOf<TaskDto>(scope, selectTask(userId, taskId));
     if (!current) throw taskNotFound();
     if (expectedVersion !== undefined && current.version !== expectedVersion) {
       throw staleVersion(staleCode);
@@ -137,7 +195,7 @@ async function mutateTask({
     const fields = change(current);
     if (fields === null) return current;
     const statement = updateTaskStatement(userId, taskId, current.version, fields);
-    const [row] = await rowsOf<TaskDto>(db, statement);
+    const [row] = await rowsOf<TaskDto>(scope, statement);
     if (row) return row;
     // Changed or deleted since it was read; the next round decides which.
   }
@@ -152,16 +210,13 @@ const editable = (task: TaskDto): Editable => ({
   completed: task.completed,
 });
 
-export async function updateTask({
-  db,
-  userId,
-  input,
-  staleCode,
-}: Scope & { input: TaskUpdate; staleCode?: StaleCode }): Promise<TaskDto> {
+export async function updateTask(
+  scope: Scope,
+  input: TaskUpdate,
+  staleCode?: StaleCode,
+): Promise<TaskDto> {
   const { id, version, ...changes } = input;
-  return mutateTask({
-    db,
-    userId,
+  return mutateTask(scope, {
     taskId: id,
     expectedVersion: version,
     staleCode,
@@ -175,15 +230,12 @@ export async function updateTask({
   });
 }
 
-export async function setTaskCompleted({
-  db,
-  userId,
-  taskId,
-  completed,
-}: Scope & { taskId: string; completed: boolean }): Promise<TaskDto> {
-  return mutateTask({
-    db,
-    userId,
+export async function setTaskCompleted(
+  scope: Scope,
+  taskId: string,
+  completed: boolean,
+): Promise<TaskDto> {
+  return mutateTask(scope, {
     taskId,
     change: (current) =>
       current.completed === completed ? null : { ...editable(current), completed },
@@ -195,49 +247,175 @@ export async function setTaskCompleted({
  * and none needs the read-and-retry of mutateTask (which, under contention, could give up with
  * CONFLICT).
  */
-export async function toggleTask({
-  db,
-  userId,
-  taskId,
-  version,
-  staleCode,
-}: Scope & { taskId: string; version?: number; staleCode?: StaleCode }): Promise<TaskDto> {
-  const [row] = await rowsOf<TaskDto>(db, toggleStatement(userId, taskId, version ?? null));
+/** What a change to one task may require: its version, and how a stale one is answered. */
+export type Expectation = { version?: number; staleCode?: StaleCode };
+
+export async function toggleTask(
+  scope: Scope,
+  taskId: string,
+  { version, staleCode }: Expectation = {},
+): Promise<TaskDto> {
+  const [row] = await rowsOf<TaskDto>(
+    scope,
+    toggleStatement(scope.userId, taskId, version ?? null),
+  );
   if (row) return row;
-  return missingOrStale({ db, userId, taskId, version, staleCode });
+  return missingOrStale(scope, taskId, { version, staleCode });
 }
 
 /** Nothing matched: a stale version when the caller still has the task, else not found. */
-async function missingOrStale({
-  db,
-  userId,
-  taskId,
-  version,
-  staleCode,
-}: Scope & { taskId: string; version?: number; staleCode?: StaleCode }): Promise<never> {
-  if (version !== undefined && (await rowsOf(db, taskExists(userId, taskId))).length > 0) {
+async function missingOrStale(
+  scope: Scope,
+  taskId: string,
+  { version, staleCode }: Expectation,
+): Promise<never> {
+  if (version !== undefined && (await rowsOf(scope, taskExists(scope.userId, taskId))).length > 0) {
     throw staleVersion(staleCode);
   }
   throw taskNotFound();
 }
 
-export async function deleteTask({
-  db,
-  userId,
-  taskId,
-  version,
-  staleCode,
-}: Scope & { taskId: string; version?: number; staleCode?: StaleCode }) {
+/** Deletes a task: it leaves every read, and stays in the change feed as a tombstone. */
+export async function deleteTask(
+  scope: Scope,
+  taskId: string,
+  { version, staleCode }: Expectation = {},
+): Promise<{ id: string }> {
   const [deleted] = await rowsOf<{ id: string }>(
-    db,
-    deleteTaskStatement(userId, taskId, version ?? null),
+    scope,
+    deleteTaskStatement(scope.userId, taskId, version ?? null),
   );
   if (deleted) return deleted;
-  return missingOrStale({ db, userId, taskId, version, staleCode });
+  return missingOrStale(scope, taskId, { version, staleCode });
+}
+
+/** Deletes every completed task of the caller, in one statement; how many. */
+export async function clearCompleted(scope: Scope): Promise<{ count: number }> {
+  return { count: await countOf(scope, clearCompletedStatement(scope.userId)) };
 }
 
 /** Counts of the caller's tasks; overdue means open with a due date in the past. */
-export async function getTaskStats({ db, userId }: Scope): Promise<TaskStats> {
-  const [stats] = await rowsOf<TaskStats>(db, taskStatsStatement(userId));
+export async function getTaskStats(scope: Scope): Promise<TaskStats> {
+  const [stats] = await rowsOf<TaskStats>(scope, taskStatsStatement(scope.userId));
   return stats ?? { total: 0, open: 0, completed: 0, overdue: 0 };
+}
+
+type ChangeRow = TaskDto & { purgedXid: string; xid: string | null; deleted: boolean };
+
+/**
+ * One page of the caller's change feed: every task changed after `since`, once, in its latest
+ * state (a tombstone when deleted), in commit-safe order (see changesStatement). A cursor from
+ * before a purged tombstone of this user is GONE: the client must sync from scratch.
+ */
+export async function listChanges(scope: Scope, input: TaskChangesInput): Promise<TaskChanges> {
+  const since = input.since ? decodeFeedCursor(input.since) : undefined;
+  const rows = await rowsOf<ChangeRow>(
+    scope,
+    changesStatement(scope.userId, since ?? FEED_START, input.limit + 1),
+  );
+  const purgedXid = BigInt(rows[0]?.purgedXid ?? "0");
+  if (since && purgedXid > 0n && BigInt(since.xid) <= purgedXid) {
+    throw new AppError(
+      "GONE",
+      "This cursor is older than the retained deletions: sync again from scratch (no since)",
+    );
+  }
+  const found = rows.filter((row) => row.xid !== null);
+  const page = found.slice(0, input.limit);
+  const last = page.at(-1);
+  const changes = page.map(({ purgedXid: _p, xid: _x, deleted, ...task }) => ({
+    id: task.id,
+    deleted,
+    task: deleted ? null : task,
+  }));
+  const nextCursor = last
+    ? encodeFeedCursor({ xid: last.xid as string, id: last.id })
+    : (input.since ?? encodeFeedCursor(FEED_START));
+  return { changes, nextCursor, hasMore: found.length > input.limit };
+}
+
+/** How one batch operation runs: the domain function its `op` names. */
+function runOp(scope: Scope, op: TaskBatchOp): Promise<TaskDto | null> {
+  switch (op.op) {
+    case "create": {
+      const { op: _op, ...input } = op;
+      return createTask(scope, input);
+    }
+    case "update": {
+      const { op: _op, ...input } = op;
+      return updateTask(scope, input);
+    }
+    case "setCompleted":
+      return setTaskCompleted(scope, op.id, op.completed);
+    case "delete":
+      return deleteTask(scope, op.id, { version: op.version }).then(() => null);
+  }
+}
+
+const opId = (op: TaskBatchOp) => ("id" in op && op.id !== undefined ? op.id : null);
+
+/**
+ * Runs operations in order. Atomic: one transaction, all or nothing; the first failure rolls
+ * everything back and is the answer, naming the operation's index. Otherwise each operation is its
+ * own unit and answers for itself. Later operations see what earlier ones did (a client-chosen id
+ * created first can be updated next).
+ */
+export async function runBatch(scope: Scope, input: TaskBatchInput): Promise<TaskBatchResult[]> {
+  if (input.atomic) {
+    return inTransaction(scope, async (tx) => {
+      const results: TaskBatchResult[] = [];
+      for (const [index, op] of input.ops.entries()) {
+        try {
+          const task = await runOp({ ...scope, ...tx }, op);
+          results.push({ ok: true, id: task?.id ?? (opId(op) as string), task });
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          throw new AppError(error.code, `Operation ${index} (${op.op}): ${error.message}`, {
+            cause: error,
+            details: { index },
+          });
+        }
+      }
+      return results;
+    });
+  }
+  const results: TaskBatchResult[] = [];
+  for (const op of input.ops) {
+    try {
+      const task = await inTransaction(scope, (tx) => runOp({ ...scope, ...tx }, op));
+      results.push({ ok: true, id: task?.id ?? (opId(op) as string), task });
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      results.push({
+        ok: false,
+        id: opId(op),
+        error: { code: error.code, message: error.message },
+      });
+    }
+  }
+  return results;
+}
+
+/**
+ * Purges tombstones older than the retention, in bounded batches, by one server instance at a time
+ * (a transaction-level advisory lock; the others skip this round). How many were purged.
+ */
+export async function purgeTombstones(
+  on: Executor,
+  { retentionDays, batch = 1_000 }: { retentionDays: number; batch?: number },
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const purged = await inTransaction(on, async (tx) => {
+      const [lock] = await rowsOf<{ locked: boolean }>(tx, purgeLock);
+      if (!lock?.locked) return 0;
+      const [row] = await rowsOf<{ purged: number }>(
+        tx,
+        purgeTombstonesStatement(retentionDays, batch),
+      );
+      return row?.purged ?? 0;
+    });
+    total += purged;
+    if (purged < batch) return total;
+  }
 }

@@ -1,5 +1,6 @@
 import type { Db } from "@todo/db/client";
 import { LRUCache } from "lru-cache";
+import { type Executor, rowsOf, type Scope } from "../sql.ts";
 import { ensureUserStatement, meStatement } from "./sql.ts";
 
 // Subjects known to have a users row, per database client: a subject costs one idempotent INSERT
@@ -15,11 +16,19 @@ function cacheFor(db: Db) {
   return cache;
 }
 
-/** Makes sure the token subject has a users row (INSERT ... ON CONFLICT DO NOTHING, once). */
-export async function ensureUser({ db, userId }: { db: Db; userId: string }): Promise<void> {
+/**
+ * Makes sure the token subject has a users row (INSERT ... ON CONFLICT DO NOTHING, once). Inside a
+ * transaction the insert always runs and the cache is left alone: the transaction may roll back,
+ * and a failed statement there could not be retried.
+ */
+export async function ensureUser({ db, tx, userId }: Scope): Promise<void> {
+  if (tx) {
+    await rowsOf({ db, tx }, ensureUserStatement(userId));
+    return;
+  }
   const cache = cacheFor(db);
   if (cache.has(userId)) return;
-  await db.pool.query(ensureUserStatement(userId));
+  await rowsOf({ db }, ensureUserStatement(userId));
   cache.set(userId, true);
 }
 
@@ -30,8 +39,8 @@ export async function recreateUser({ db, userId }: { db: Db; userId: string }): 
 }
 
 /** The caller's own account, created if the subject has not written anything yet. */
-export async function getMe({ db, userId }: { db: Db; userId: string }) {
-  const { rows } = await db.pool.query(meStatement(userId));
+export async function getMe({ db, userId }: Executor & { userId: string }) {
+  const [me] = await rowsOf<{ id: string; createdAt: string }>({ db }, meStatement(userId));
   cacheFor(db).set(userId, true);
-  return rows[0] as { id: string; createdAt: string };
+  return me as { id: string; createdAt: string };
 }
