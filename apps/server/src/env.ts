@@ -2,6 +2,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { JWKS_ALGORITHMS } from "@todo/api/auth/jwks";
+import { TOMBSTONE_RETENTION_DAYS_DEFAULT } from "@todo/api/housekeeping";
 import { z } from "zod";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -70,6 +71,10 @@ const zEnv = z.object({
   SHUTDOWN_DRAIN_MS: int(0, 120_000).optional(),
   /** After SIGTERM, the bound on finishing in-flight requests before a forced exit. */
   SHUTDOWN_TIMEOUT_MS: int(1_000, 600_000).default(10_000),
+  /** How long a deleted task stays in the change feed as a tombstone before it is purged. */
+  TOMBSTONE_RETENTION_DAYS: int(1, 3_650).default(TOMBSTONE_RETENTION_DAYS_DEFAULT),
+  /** How often expired tombstones and Idempotency-Key answers are purged. */
+  PURGE_INTERVAL_MINUTES: int(1, 1_440).default(60),
   /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** Where the embedded database and the generated development secret live. */

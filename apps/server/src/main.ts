@@ -8,6 +8,7 @@ import { createApp } from "./app.ts";
 import { createVerifier } from "./auth.ts";
 import { loadOrCreateDevSecret } from "./dev-secret.ts";
 import { type Env, EnvError, loadEnv } from "./env.ts";
+import { startHousekeeping } from "./housekeeping.ts";
 import { answerClientErrors } from "./http/client-error.ts";
 import { createMetrics } from "./http/metrics.ts";
 import { rateLimiting } from "./http/rate-limit.ts";
@@ -111,6 +112,13 @@ if (env.TRUST_PROXY) {
   app.set("trust proxy", Number.isInteger(hops) ? hops : env.TRUST_PROXY);
 }
 
+const housekeeping = startHousekeeping({
+  db: handle.db,
+  logger,
+  retentionDays: env.TOMBSTONE_RETENTION_DAYS,
+  intervalMs: env.PURGE_INTERVAL_MINUTES * 60_000,
+});
+
 const server = createServer(app);
 answerClientErrors(server, logger);
 // Slow or stalled clients cannot hold connections open for long.
@@ -151,6 +159,7 @@ async function shutdown(signal: string) {
   await sleep(env.SHUTDOWN_DRAIN_MS);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await limits?.close();
+  await housekeeping.stop();
   await handle.close();
   await database.stop?.();
   logger.info("Stopped");

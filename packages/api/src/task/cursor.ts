@@ -47,8 +47,17 @@ export const isDateSort = (sort: TaskSort) =>
 /** A position in a user's change feed: the transaction that wrote a row, then the row's id. */
 export type FeedPosition = { xid: string; id: string };
 
+/** A feed cursor: a position, and whether a full sync (no `since`) is still being paged. */
+export type FeedCursor = FeedPosition & { fullSync: boolean };
+
 /** Before every change: where a full sync starts. */
 export const FEED_START: FeedPosition = { xid: "0", id: "00000000-0000-0000-0000-000000000000" };
+
+/** Whether position `a` comes before `b` in the feed (ids as lowercase hex sort as PostgreSQL's). */
+export function isBefore(a: FeedPosition, b: FeedPosition): boolean {
+  const [x, y] = [BigInt(a.xid), BigInt(b.xid)];
+  return x < y || (x === y && a.id < b.id);
+}
 
 const MAX_BIGINT = 9_223_372_036_854_775_807n;
 const zFeedCursor = z.strictObject({
@@ -58,11 +67,17 @@ const zFeedCursor = z.strictObject({
     .regex(/^(0|[1-9]\d{0,18})$/)
     .refine((x) => BigInt(x) <= MAX_BIGINT),
   i: z.guid(),
+  s: z.literal(1).optional(),
 });
 
 /** The feed's cursor, as opaque as the list's and told apart from it (`f`). */
-export function encodeFeedCursor(position: FeedPosition): string {
-  const json = JSON.stringify({ f: 1, x: position.xid, i: position.id });
+export function encodeFeedCursor(cursor: FeedCursor): string {
+  const json = JSON.stringify({
+    f: 1,
+    x: cursor.xid,
+    i: cursor.id,
+    ...(cursor.fullSync ? { s: 1 } : {}),
+  });
   return Buffer.from(json).toString("base64url");
 }
 
@@ -70,7 +85,7 @@ const badFeedCursor = () =>
   new AppError("BAD_REQUEST", "Invalid cursor: pass back a nextCursor of the change feed");
 
 /** Decodes a feed cursor; anything else (a list cursor too) is BAD_REQUEST. */
-export function decodeFeedCursor(raw: string): FeedPosition {
+export function decodeFeedCursor(raw: string): FeedCursor {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
@@ -79,5 +94,5 @@ export function decodeFeedCursor(raw: string): FeedPosition {
   }
   const result = zFeedCursor.safeParse(parsed);
   if (!result.success) throw badFeedCursor();
-  return { xid: result.data.x, id: result.data.i.toLowerCase() };
+  return { xid: result.data.x, id: result.data.i.toLowerCase(), fullSync: result.data.s === 1 };
 }

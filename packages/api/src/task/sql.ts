@@ -305,8 +305,8 @@ export function clearCompletedStatement(userId: string): Statement {
 
 /**
  * One page of the caller's change feed after `after`, in (change_xid, id) order, tombstones
- * included, and the user's purge horizon (always one row, with null change columns when there is
- * no change).
+ * included, and the feed position of the user's newest purged tombstone (always one row, with null
+ * change columns when there is no change).
  *
  * Only rows written by transactions older than every transaction still running (the snapshot's
  * xmin) are read: a transaction still in flight may commit later with a smaller change_xid than a
@@ -316,8 +316,11 @@ export function clearCompletedStatement(userId: string): Statement {
 export function changesStatement(userId: string, after: FeedPosition, take: number): Statement {
   return {
     name: "task_changes",
-    text: `SELECT horizon.purged_xid::text AS "purgedXid", page.*
-  FROM (SELECT COALESCE((SELECT purged_xid FROM users WHERE id = $1), 0) AS purged_xid) AS horizon
+    text: `SELECT COALESCE(users.purged_xid, 0)::text AS "purgedXid",
+       COALESCE(users.purged_id::text, '00000000-0000-0000-0000-000000000000') AS "purgedId",
+       page.*
+  FROM (SELECT $1::text AS id) AS caller
+  LEFT JOIN users ON users.id = caller.id
   LEFT JOIN LATERAL (
     SELECT tasks.change_xid::text AS "xid", tasks.deleted_at IS NOT NULL AS "deleted",
            ${TASK_COLUMNS}
@@ -341,8 +344,8 @@ export const purgeLock: Statement = {
 };
 
 /**
- * Purges up to `batch` tombstones deleted more than `retentionDays` ago, of every user, and raises
- * each affected user's purge horizon to the newest change it removed, in one statement.
+ * Purges up to `batch` tombstones deleted more than `retentionDays` ago, of every user, and moves
+ * each affected user's purge horizon up to the newest feed position it removed, in one statement.
  */
 export function purgeTombstonesStatement(retentionDays: number, batch: number): Statement {
   return {
@@ -354,11 +357,13 @@ export function purgeTombstonesStatement(retentionDays: number, batch: number): 
    FOR UPDATE SKIP LOCKED
 ), gone AS (
   DELETE FROM tasks USING doomed WHERE tasks.id = doomed.id
-  RETURNING tasks.user_id, tasks.change_xid
+  RETURNING tasks.user_id, tasks.change_xid, tasks.id
 ), horizons AS (
-  UPDATE users SET purged_xid = GREATEST(users.purged_xid, newest.xid)
-    FROM (SELECT user_id, max(change_xid) AS xid FROM gone GROUP BY user_id) AS newest
+  UPDATE users SET purged_xid = newest.change_xid, purged_id = newest.id
+    FROM (SELECT DISTINCT ON (user_id) user_id, change_xid, id
+            FROM gone ORDER BY user_id, change_xid DESC, id DESC) AS newest
    WHERE users.id = newest.user_id
+     AND (users.purged_xid, users.purged_id) < (newest.change_xid, newest.id)
 )
 SELECT count(*)::int AS "purged" FROM gone`,
     values: [retentionDays, batch],

@@ -8,6 +8,7 @@ import {
   encodeCursor,
   encodeFeedCursor,
   FEED_START,
+  isBefore,
 } from "./cursor.ts";
 import {
   TASK_DEFAULTS,
@@ -300,12 +301,21 @@ export async function getTaskStats(scope: Scope): Promise<TaskStats> {
   return stats ?? { total: 0, open: 0, completed: 0, overdue: 0 };
 }
 
-type ChangeRow = TaskDto & { purgedXid: string; xid: string | null; deleted: boolean };
+type ChangeRow = TaskDto & {
+  purgedXid: string;
+  purgedId: string;
+  xid: string | null;
+  deleted: boolean;
+};
 
 /**
  * One page of the caller's change feed: every task changed after `since`, once, in its latest
- * state (a tombstone when deleted), in commit-safe order (see changesStatement). A cursor from
- * before a purged tombstone of this user is GONE: the client must sync from scratch.
+ * state (a tombstone when deleted), in commit-safe order (see changesStatement).
+ *
+ * Purged tombstones leave a horizon: the feed position of the newest one. A cursor of an
+ * incremental sync before it may have missed a deletion and is GONE (the client syncs from
+ * scratch). The pages of a full sync carry a flag instead, as they may sit before the horizon
+ * (old live tasks) and miss nothing a full sync needs; its last page ends at or after the horizon.
  */
 export async function listChanges(scope: Scope, input: TaskChangesInput): Promise<TaskChanges> {
   const since = input.since ? decodeFeedCursor(input.since) : undefined;
@@ -313,8 +323,8 @@ export async function listChanges(scope: Scope, input: TaskChangesInput): Promis
     scope,
     changesStatement(scope.userId, since ?? FEED_START, input.limit + 1),
   );
-  const purgedXid = BigInt(rows[0]?.purgedXid ?? "0");
-  if (since && purgedXid > 0n && BigInt(since.xid) <= purgedXid) {
+  const horizon = { xid: rows[0]?.purgedXid ?? "0", id: rows[0]?.purgedId ?? FEED_START.id };
+  if (since && !since.fullSync && isBefore(since, horizon)) {
     throw new AppError(
       "GONE",
       "This cursor is older than the retained deletions: sync again from scratch (no since)",
@@ -322,16 +332,24 @@ export async function listChanges(scope: Scope, input: TaskChangesInput): Promis
   }
   const found = rows.filter((row) => row.xid !== null);
   const page = found.slice(0, input.limit);
-  const last = page.at(-1);
-  const changes = page.map(({ purgedXid: _p, xid: _x, deleted, ...task }) => ({
+  const hasMore = found.length > input.limit;
+  const changes = page.map(({ purgedXid: _x, purgedId: _i, xid: _c, deleted, ...task }) => ({
     id: task.id,
     deleted,
     task: deleted ? null : task,
   }));
-  const nextCursor = last
-    ? encodeFeedCursor({ xid: last.xid as string, id: last.id })
-    : (input.since ?? encodeFeedCursor(FEED_START));
-  return { changes, nextCursor, hasMore: found.length > input.limit };
+  const last = page.at(-1);
+  const reached = last ? { xid: last.xid as string, id: last.id } : (since ?? FEED_START);
+  // Nothing new for an incremental sync: the very cursor it came with.
+  if (input.since && since && !since.fullSync && !last) {
+    return { changes, nextCursor: input.since, hasMore };
+  }
+  const fullSync = since ? since.fullSync : true;
+  const nextCursor = hasMore
+    ? encodeFeedCursor({ ...reached, fullSync })
+    : // Caught up: every row up to here was read, so the cursor may stand at the horizon.
+      encodeFeedCursor({ ...(isBefore(reached, horizon) ? horizon : reached), fullSync: false });
+  return { changes, nextCursor, hasMore };
 }
 
 /** How one batch operation runs: the domain function its `op` names. */

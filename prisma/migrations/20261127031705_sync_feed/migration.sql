@@ -4,7 +4,8 @@ ADD COLUMN     "create_digest" BYTEA,
 ADD COLUMN     "deleted_at" TIMESTAMPTZ(3);
 
 -- AlterTable
-ALTER TABLE "users" ADD COLUMN     "purged_xid" BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE "users" ADD COLUMN     "purged_id" UUID NOT NULL DEFAULT '00000000-0000-0000-0000-000000000000'::uuid,
+ADD COLUMN     "purged_xid" BIGINT NOT NULL DEFAULT 0;
 
 -- CreateTable
 CREATE TABLE "idempotency_keys" (

@@ -1,0 +1,20 @@
+// What the server purges on a schedule: tombstones past their retention (the change feed's
+// horizon moves with them) and Idempotency-Key answers past their 24 hours. Each purge runs on one
+// instance at a time; the others skip the round.
+import type { Db } from "@todo/db/client";
+import { purgeIdempotencyKeys } from "./idempotency/idempotency.ts";
+import { purgeTombstones } from "./task/task.ts";
+
+export const TOMBSTONE_RETENTION_DAYS_DEFAULT = 30;
+
+export type Purged = { tombstones: number; idempotencyKeys: number };
+
+/** One round of purging; how many rows of each kind went. */
+export async function purgeExpired(
+  db: Db,
+  { retentionDays }: { retentionDays: number },
+): Promise<Purged> {
+  const tombstones = await purgeTombstones({ db }, { retentionDays });
+  const idempotencyKeys = await purgeIdempotencyKeys({ db });
+  return { tombstones, idempotencyKeys };
+}
