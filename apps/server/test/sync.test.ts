@@ -203,7 +203,12 @@ describe("client-chosen ids", () => {
   it("creates once: the same create again answers the task, other fields or another's id are 409", async () => {
     const user = newUser();
     const id = crypto.randomUUID();
-    const body = { id, title: "offline", priority: "high", dueAt: "2031-01-02T03:04:05.000+01:00" };
+    const body = {
+      id,
+      title: "offline",
+      priority: "high" as const,
+      dueAt: "2031-01-02T03:04:05.000+01:00",
+    };
     const first = await create(user, body);
     expect(first.status).toBe(201);
     expect(first.body.data.id).toBe(id);
