@@ -36,6 +36,32 @@ describe("@todo/client", () => {
     expect(asked).toBe(2);
   });
 
+  it("createClient: a mutation with an Idempotency-Key goes alone and is answered once", async () => {
+    const user = newUser();
+    const requests: string[] = [];
+    const api = createClient({
+      url: server.baseUrl,
+      getToken: () => {
+        requests.push("token");
+        return user.token;
+      },
+    });
+    const key = crypto.randomUUID();
+    const flush = () =>
+      api.task.batch.mutate(
+        { ops: [{ op: "create", title: "outbox" }] },
+        { context: { idempotencyKey: key } },
+      );
+    // Sent alongside a batched query: the keyed mutation takes a request of its own.
+    const [first, page] = await Promise.all([flush(), api.task.list.query()]);
+    expect(requests).toHaveLength(2);
+    const retried = await flush();
+    expect(retried).toEqual(first);
+    const after = await api.task.list.query();
+    expect(after.items).toHaveLength(1);
+    expect(page.items.length).toBeLessThanOrEqual(1);
+  });
+
   it("createRestClient: typed calls to the REST routes", async () => {
     const user = newUser();
     const rest = createRestClient({ url: server.baseUrl, getToken: () => user.token });

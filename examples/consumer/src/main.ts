@@ -21,6 +21,28 @@ export async function withTrpc() {
   return { done: done.completedAt, titles, next, stats };
 }
 
+/** An offline-first client: an outbox flushed as one atomic batch, then the change feed. */
+export async function withSync(since: string | undefined) {
+  const api = createClient({ url, getToken });
+  const id = crypto.randomUUID(); // the client names its tasks: no temp ids, retries are safe
+  const { results } = await api.task.batch.mutate(
+    {
+      ops: [
+        { op: "create", id, title: "Written offline" },
+        { op: "setCompleted", id, completed: true },
+      ],
+    },
+    // The same key on every retry of this flush: the server answers it once.
+    { context: { idempotencyKey: crypto.randomUUID() } },
+  );
+  const created: boolean = results.every((r) => r.ok);
+  const page = await api.task.changes.query({ since, limit: 100 });
+  const removed: string[] = page.changes.filter((c) => c.deleted).map((c) => c.id);
+  const cursor: string = page.nextCursor;
+  const { count } = await api.task.clearCompleted.mutate();
+  return { created, removed, cursor, more: page.hasMore, count };
+}
+
 export async function withRest(userId: string) {
   const rest = createRestClient({ url, getToken });
   const created = await rest.POST("/api/{user_id}/tasks", {
@@ -33,5 +55,14 @@ export async function withRest(userId: string) {
   });
   const cursor: string | null | undefined = listed.data?.meta.nextCursor;
   const code: string | undefined = listed.error?.error.code;
-  return { id, cursor, code };
+  const changes = await rest.GET("/api/{user_id}/tasks/changes", {
+    params: { path: { user_id: userId }, query: { limit: 100 } },
+  });
+  const since: string | undefined = changes.data?.meta.nextCursor;
+  const batch = await rest.POST("/api/{user_id}/tasks/batch", {
+    params: { path: { user_id: userId }, header: { "Idempotency-Key": crypto.randomUUID() } },
+    body: { ops: [{ op: "delete", id: id ?? "" }], atomic: false },
+  });
+  const failedAt: number | undefined = batch.error?.error.index;
+  return { id, cursor, code, since, failedAt };
 }

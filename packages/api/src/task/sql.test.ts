@@ -2,12 +2,17 @@
 // no column more, none less), on a real PostgreSQL. A column renamed or added in sql.ts fails here.
 import { type OpenTestDatabase, openTestDatabase } from "@todo/db/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { z } from "zod";
 import { zMe } from "../root.ts";
 import type { Statement } from "../sql.ts";
 import { ensureUserStatement, meStatement } from "../user/sql.ts";
+import { FEED_START } from "./cursor.ts";
 import { zDeleted, zTask, zTaskListInput, zTaskStats } from "./schemas.ts";
 import {
+  changesStatement,
+  clearCompletedStatement,
   deleteTaskStatement,
+  existingTask,
   insertTask,
   listStatements,
   readinessProbe,
@@ -80,6 +85,52 @@ it("returns rows exactly in the shapes the procedures promise", async () => {
   expect((await rows(readinessProbe))[0]).toEqual({ n: 0 });
   zDeleted.strict().parse((await rows(deleteTaskStatement(userId, id, 3)))[0]);
   expect(await rows(taskExists(userId, id))).toEqual([]);
+
+  // The feed: a task's columns plus its position and tombstone flag, and the purge horizon.
+  const feedRow = task
+    .omit({ id: true })
+    .partial()
+    .extend({
+      id: z.string(),
+      purgedXid: z.string().regex(/^\d+$/),
+      purgedId: z.uuid(),
+      xid: z.string().regex(/^\d+$/),
+      deleted: z.boolean(),
+    })
+    .strict();
+  const feed = await rows(changesStatement(userId, FEED_START, 10));
+  expect(feed).toHaveLength(1);
+  expect(feedRow.parse(feed[0])).toMatchObject({ id, deleted: true, title: "u" });
+  const [nobody] = await rows(changesStatement(`user_${crypto.randomUUID()}`, FEED_START, 10));
+  expect(nobody).toMatchObject({ purgedXid: "0", xid: null, id: null });
+  // A taken id: whose it is, whether deleted, whether the same create, and the task.
+  const [existing] = await rows(existingTask(userId, id, null));
+  task
+    .extend({ mine: z.boolean(), deleted: z.boolean(), sameCreate: z.boolean() })
+    .strict()
+    .parse(existing);
+  expect(existing).toMatchObject({ mine: true, deleted: true, sameCreate: true });
+  expect((await handle.pool.query(clearCompletedStatement(userId))).rowCount).toBe(0);
+});
+
+it("reads a user's feed as one index range, however many users and changes", async () => {
+  const client = await handle.pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SET LOCAL enable_seqscan = off");
+    const statement = changesStatement("someone", FEED_START, 101);
+    const { rows: plan } = await client.query({
+      text: `EXPLAIN ${statement.text}`,
+      values: statement.values,
+    });
+    const text = plan.map((r: { "QUERY PLAN": string }) => r["QUERY PLAN"]).join("\n");
+    expect(text).toMatch(/Index (Only )?Scan using tasks_user_id_change_xid_id_idx/);
+    expect(text).toMatch(/Index Cond: .*user_id.*change_xid/s);
+    expect(text).not.toMatch(/Sort/);
+  } finally {
+    await client.query("ROLLBACK");
+    client.release();
+  }
 });
 
 it("scopes every statement to the caller: another user's id matches nothing", async () => {
