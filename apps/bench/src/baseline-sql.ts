@@ -1,11 +1,13 @@
-// The SQL both baselines run: the same intent as the product's queries, as named prepared
-// statements (parsed and planned once per connection).
+// The SQL both baselines run: the same intent as the product's queries (live tasks only: a deleted
+// task stays as a tombstone for the change feed), as named prepared statements (parsed and
+// planned once per connection).
 const COLUMNS =
   "id, title, description, completed, completed_at, priority, due_at, created_at, updated_at, version";
 
 export const LIST = {
   name: "bench_list",
-  text: `SELECT ${COLUMNS} FROM tasks WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 21`,
+  text: `SELECT ${COLUMNS} FROM tasks WHERE user_id = $1 AND deleted_at IS NULL
+         ORDER BY created_at DESC, id DESC LIMIT 21`,
 };
 export const CREATE = {
   name: "bench_create",
@@ -17,7 +19,7 @@ export const TOGGLE = {
   text: `UPDATE tasks SET completed = NOT completed,
                 completed_at = CASE WHEN completed THEN NULL ELSE now() END,
                 version = version + 1, updated_at = now()
-          WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
+          WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
 };
 
 type Row = Record<string, unknown> & { completed_at: Date | null; due_at: Date | null };
