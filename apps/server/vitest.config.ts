@@ -9,6 +9,7 @@ const CORE_SUITES = [
   "test/security.test.ts",
   "test/isolation.property.test.ts",
   "test/concurrency.test.ts",
+  "test/sync.test.ts",
 ];
 
 export default defineConfig({
