@@ -91,6 +91,30 @@ const anyJson = fc.oneof(fc.jsonValue({ maxDepth: 3 }), text, fc.integer(), fc.d
 /** Built once the fixtures exist: task references include the victims' real ids. */
 function hostileRequests() {
   const taskRef = fc.oneof(fc.constantFrom(...victimTaskIds, ...ownTaskIds), fc.uuid(), text);
+  // A batch's operations: real ones on anyone's ids, and nonsense.
+  const batchOps = fc.array(
+    fc.oneof(
+      fc.record(
+        {
+          op: fc.constantFrom("create", "update", "setCompleted", "delete", "drop", ""),
+          id: taskRef,
+          title: text,
+          completed: fc.oneof(fc.boolean(), text),
+          version: fc.oneof(fc.integer(), text),
+        },
+        { requiredKeys: ["op"] },
+      ),
+      anyJson,
+    ),
+    { maxLength: 6 },
+  );
+  const batchBody = fc.record(
+    { ops: fc.oneof(batchOps, anyJson), atomic: fc.oneof(fc.boolean(), anyJson) },
+    { requiredKeys: [] },
+  );
+  const idempotencyKey = fc.option(
+    fc.oneof(fc.uuid(), text, fc.constantFrom('"k-1"', "k-1", '"', "a b", "é")),
+  );
   const taskFields = fc.dictionary(
     fc.oneof(
       fc.constantFrom("title", "description", "priority", "dueAt", "completed", "version"),
@@ -112,6 +136,7 @@ function hostileRequests() {
         "priority",
         "dueBefore",
         "dueAfter",
+        "since",
       ),
       fc.constantFrom("userId", "access_token", "__proto__", "limit[]"),
     ),
@@ -137,6 +162,7 @@ function hostileRequests() {
     suffix: fc.oneof(
       fc.constant(""),
       fc.constant("/stats"),
+      fc.constantFrom("/changes", "/batch", "/clear-completed", "/changes/x", "/batch/"),
       taskRef.map((id) => `/${enc(id)}`),
       taskRef.map((id) => `/${enc(id)}/complete`),
       text.map((s) => `/${enc(s)}/${enc(s)}`),
@@ -146,9 +172,11 @@ function hostileRequests() {
     query: queryParams,
     body: fc.oneof(
       taskFields,
+      batchBody,
       anyJson,
       text.map((s) => ({ raw: `{"title": ${s}` })),
     ),
+    idempotencyKey,
     contentType: fc.constantFrom(
       "application/json",
       "text/plain",
@@ -167,6 +195,10 @@ function hostileRequests() {
     "task.setCompleted",
     "task.toggle",
     "task.delete",
+    "task.replace",
+    "task.changes",
+    "task.batch",
+    "task.clearCompleted",
     "task.nope",
     "__proto__",
   ];
@@ -179,9 +211,12 @@ function hostileRequests() {
       taskFields,
       taskRef.map((id) => ({ id })),
       fc.record({ id: taskRef, title: text, version: fc.integer() }),
+      fc.record({ since: text, limit: fc.integer() }, { requiredKeys: [] }),
+      batchBody,
       anyJson,
     ),
     batch: fc.boolean(),
+    idempotencyKey,
   });
   return fc.oneof(restRequest, trpcRequest);
 }
@@ -191,6 +226,10 @@ type Req = ReturnType<typeof hostileRequests> extends fc.Arbitrary<infer T> ? T 
 async function send(req: Req): Promise<{ status: number; text: string }> {
   const headers: Record<string, string> = {};
   if (req.actor.auth) headers.authorization = req.actor.auth;
+  // Only what a header can carry: fetch refuses the rest before sending.
+  if (req.idempotencyKey !== null && /^[\x20-\x7e]*$/.test(req.idempotencyKey)) {
+    headers["idempotency-key"] = req.idempotencyKey;
+  }
   let url: string;
   let init: RequestInit;
   if (req.surface === "rest") {
