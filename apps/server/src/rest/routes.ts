@@ -153,6 +153,12 @@ const taskResponse = (description: string) => ({
   headers: z.object({ ETag: etag, "Idempotent-Replayed": replayed }),
   ...json(envelope(zTask)),
 });
+/** A write's answer that is not a task: its data, and the replay marker. */
+const writeResponse = (description: string, data: z.ZodType) => ({
+  description,
+  headers: z.object({ "Idempotent-Replayed": replayed }),
+  ...json(envelope(data)),
+});
 const zFeedMeta = zMeta
   .extend({
     nextCursor: z
@@ -247,11 +253,7 @@ export const REST_ROUTES: RestRoute[] = [
       requestParams: { path: userPath, header: writeHeaders },
       requestBody: json(zTaskBatchInput),
       responses: {
-        "200": {
-          description: "One result per operation",
-          headers: z.object({ "Idempotent-Replayed": replayed }),
-          ...json(envelope(z.array(zTaskBatchResult))),
-        },
+        "200": writeResponse("One result per operation", z.array(zTaskBatchResult)),
         ...commonErrors,
         "404": errorResponse("Atomic: an operation's task does not exist (`error.index`)"),
         ...keyErrors,
@@ -274,11 +276,7 @@ export const REST_ROUTES: RestRoute[] = [
       summary: "Delete every completed task; how many",
       requestParams: { path: userPath, header: writeHeaders },
       responses: {
-        "200": {
-          description: "Deleted",
-          headers: z.object({ "Idempotent-Replayed": replayed }),
-          ...json(envelope(zDeletedCount)),
-        },
+        "200": writeResponse("Deleted", zDeletedCount),
         ...commonErrors,
         ...keyErrors,
       },
@@ -357,11 +355,10 @@ export const REST_ROUTES: RestRoute[] = [
       summary: "Delete a task",
       requestParams: { path: taskPath, header: ifMatch },
       responses: {
-        "200": {
-          description: "Deleted (kept as a tombstone for the change feed)",
-          headers: z.object({ "Idempotent-Replayed": replayed }),
-          ...json(envelope(z.object({ id: z.string() }))),
-        },
+        "200": writeResponse(
+          "Deleted (kept as a tombstone for the change feed)",
+          z.object({ id: z.string() }),
+        ),
         ...writeErrors,
       },
     },
