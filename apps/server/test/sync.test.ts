@@ -327,47 +327,6 @@ describe("Idempotency-Key", () => {
     expect(reused.body.error.code).toBe("UNPROCESSABLE_CONTENT");
   });
 
-  // A row lock held from outside holds the embedded database's one session, and with it every
-  // request, the second one too: this can only be staged on PostgreSQL.
-  it.skipIf(inject("databaseMode") === "embedded")(
-    "answers 409 while the first request with the key still runs",
-    async () => {
-      const user = newUser();
-      const task = (await create(user, { title: "locked" })).body.data;
-      // Hold the task's row, so the first request waits inside its transaction.
-      const locker = new pg.Client({ connectionString: inject("databaseUrl") });
-      await locker.connect();
-      await locker.query("BEGIN");
-      await locker.query("SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", [task.id]);
-      const headers = { "idempotency-key": crypto.randomUUID() };
-      const path = `${tasksOf(user)}/${task.id}`;
-      const first = rest(server, "PATCH", path, {
-        auth: user.auth,
-        body: { title: "one" },
-        headers,
-      });
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const meanwhile = await rest(server, "PATCH", path, {
-        auth: user.auth,
-        body: { title: "one" },
-        headers,
-      });
-      expect(meanwhile.status).toBe(409);
-      expect(meanwhile.body.error.message).toMatch(/still being processed/);
-      await locker.query("COMMIT");
-      await locker.end();
-      expect((await first).status).toBe(200);
-      const after = await rest(server, "PATCH", path, {
-        auth: user.auth,
-        body: { title: "one" },
-        headers,
-      });
-      expect(after.status).toBe(200);
-      expect(after.headers.get("idempotent-replayed")).toBe("true");
-      expect(after.body.data.version).toBe(2);
-    },
-  );
-
   it("works on tRPC mutations, one per request, and refuses a malformed key", async () => {
     const user = newUser();
     const key = crypto.randomUUID();
