@@ -10,6 +10,7 @@ const CORE_SUITES = [
   "test/isolation.property.test.ts",
   "test/concurrency.test.ts",
   "test/sync.test.ts",
+  "test/live.test.ts",
 ];
 
 export default defineConfig({

@@ -1,4 +1,5 @@
 import type { TokenVerifier } from "@todo/api/auth";
+import type { LiveHub } from "@todo/api/live";
 import type { Db } from "@todo/db/client";
 import cors from "cors";
 import express, { type RequestHandler } from "express";
@@ -27,6 +28,8 @@ export type AppOptions = {
   isShuttingDown?: () => boolean;
   /** Prometheus metrics at /metrics; none when omitted. */
   metrics?: Metrics;
+  /** Live update streams (task.onChange, GET …/tasks/events); none offered when omitted. */
+  live?: LiveHub;
 };
 
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -93,8 +96,8 @@ export function createApp(options: AppOptions): express.Express {
   app.use(surfaces, requestDeadline(options.requestTimeoutMs ?? 15_000));
   app.use(surfaces, identifyRequest(verifier));
   if (options.rateLimit) app.use(surfaces, options.rateLimit);
-  app.use("/trpc", trpcHandler({ db, logger, maxBodySize: BODY_LIMIT_BYTES }));
-  app.use("/api", restRouter({ db, bodyLimit: `${BODY_LIMIT_BYTES}b` }));
+  app.use("/trpc", trpcHandler({ db, logger, maxBodySize: BODY_LIMIT_BYTES, live: options.live }));
+  app.use("/api", restRouter({ db, bodyLimit: `${BODY_LIMIT_BYTES}b`, live: options.live }));
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;

@@ -74,6 +74,14 @@ export class SessionArbiter {
   private waiting: Pending[] = [];
   private running = false;
 
+  /**
+   * Connections that asked to LISTEN, and how to write to them. PGlite's one session does the
+   * listening for all, and a notification arrives in the output of whichever connection's work
+   * committed it; it is copied from there to these (between their own exchanges, as PostgreSQL
+   * sends one to an idle connection). A connection that did not listen ignores one it receives.
+   */
+  private readonly listeners = new Map<number, (data: Uint8Array) => void>();
+
   constructor(private readonly db: PGlite) {}
 
   enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void) {
@@ -85,6 +93,7 @@ export class SessionArbiter {
 
   /** The connection went away: its queued messages are dropped. */
   clearQueueForHandler(handlerId: number): void {
+    this.listeners.delete(handlerId);
     const mine = this.waiting.filter((p) => p.handlerId === handlerId);
     this.waiting = this.waiting.filter((p) => p.handlerId !== handlerId);
     for (const p of mine) p.reject(new Error("connection closed"));
@@ -104,6 +113,14 @@ export class SessionArbiter {
     }
   }
 
+  /** A simple Query starting with LISTEN or UNLISTEN (psql's, pg's listener's) enrols or not. */
+  private noteListening(handlerId: number, message: Uint8Array, onData: Pending["onData"]) {
+    if (message[0] !== QUERY) return;
+    const text = Buffer.from(message.subarray(5, Math.min(message.length, 5 + 16))).toString();
+    if (/^\s*LISTEN\s/i.test(text)) this.listeners.set(handlerId, onData);
+    else if (/^\s*UNLISTEN\s+\*/i.test(text)) this.listeners.delete(handlerId);
+  }
+
   private next(): Pending | undefined {
     const index =
       this.owner === null ? 0 : this.waiting.findIndex((p) => p.handlerId === this.owner);
@@ -117,11 +134,21 @@ export class SessionArbiter {
       for (let item = this.next(); item; item = this.next()) {
         const { handlerId, message, onData } = item;
         let bytes = 0;
+        this.noteListening(handlerId, message, onData);
+        const scan =
+          this.listeners.size > 0
+            ? notificationScanner((notification) => {
+                for (const [listener, write] of this.listeners) {
+                  if (listener !== handlerId) write(notification);
+                }
+              })
+            : undefined;
         try {
           await this.db.runExclusive(() =>
             this.db.execProtocolRawStream(message, {
               onRawData: (data) => {
                 bytes += data.length;
+                scan?.(data);
                 onData(data);
               },
             }),
@@ -139,6 +166,32 @@ export class SessionArbiter {
       this.running = false;
     }
   }
+}
+
+const NOTIFICATION = 0x41; // 'A'
+
+/**
+ * Picks NotificationResponse messages ('A': process id, channel, payload) out of one exchange's
+ * output, which may arrive in chunks that split a message; each whole message is handed on.
+ */
+export function notificationScanner(
+  onNotification: (message: Uint8Array) => void,
+): (chunk: Uint8Array) => void {
+  let carry: Buffer = Buffer.alloc(0);
+  return (chunk) => {
+    let buffer = carry.length > 0 ? Buffer.concat([carry, chunk]) : Buffer.from(chunk);
+    let at = 0;
+    while (buffer.length - at >= 5) {
+      const length = buffer.readInt32BE(at + 1);
+      if (buffer.length - at < 1 + length) break;
+      if (buffer[at] === NOTIFICATION) {
+        onNotification(Uint8Array.prototype.slice.call(buffer, at, at + 1 + length));
+      }
+      at += 1 + length;
+    }
+    buffer = buffer.subarray(at);
+    carry = buffer;
+  };
 }
 
 /** A PostgreSQL wire-protocol server on `host` (a free port) in front of `db`. */

@@ -33,6 +33,8 @@ const zEnv = z.object({
   PORT: int(0, 65_535).default(3000),
   /** Pooled URL for the app (Neon: the `-pooler` host). Absent: an embedded PostgreSQL. */
   DATABASE_URL: postgresUrl.optional(),
+  /** Direct (unpooled) URL, for what needs a session: migrations, and the live listener. */
+  DIRECT_URL: postgresUrl.optional(),
   DATABASE_POOL_MAX: int(1, 200).default(10),
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(10_000),
   DATABASE_POOL_IDLE_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
@@ -75,6 +77,9 @@ const zEnv = z.object({
   TOMBSTONE_RETENTION_DAYS: int(1, 3_650).default(TOMBSTONE_RETENTION_DAYS_DEFAULT),
   /** How often expired tombstones and Idempotency-Key answers are purged. */
   PURGE_INTERVAL_MINUTES: int(1, 1_440).default(60),
+  /** Live update streams one user may hold open on one instance, and the instance in all. */
+  LIVE_STREAMS_PER_USER: int(1, 1_000).default(10),
+  LIVE_STREAMS_PER_INSTANCE: int(1, 1_000_000).default(5_000),
   /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** Where the embedded database and the generated development secret live. */

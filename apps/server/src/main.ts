@@ -2,6 +2,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { LiveHub } from "@todo/api/live";
 import { createDb, type DbOptions } from "@todo/db/client";
 import { pino } from "pino";
 import { createApp } from "./app.ts";
@@ -12,6 +13,8 @@ import { startHousekeeping } from "./housekeeping.ts";
 import { answerClientErrors } from "./http/client-error.ts";
 import { createMetrics } from "./http/metrics.ts";
 import { rateLimiting } from "./http/rate-limit.ts";
+import { listenForChanges } from "./live/listener.ts";
+import { REST_ROUTES } from "./rest/routes.ts";
 
 let env: Env;
 try {
@@ -96,6 +99,18 @@ logger.info(
     : "Rate limits: off",
 );
 
+// Live updates: the streams of this instance, woken by one listening connection (a direct one:
+// LISTEN holds a session, which a transaction-mode pooler such as Neon's does not keep).
+const live = new LiveHub({
+  perUser: env.LIVE_STREAMS_PER_USER,
+  perInstance: env.LIVE_STREAMS_PER_INSTANCE,
+});
+const listener = listenForChanges({
+  url: (env.DATABASE_URL && env.DIRECT_URL) || database.url,
+  hub: live,
+  logger,
+});
+
 let shuttingDown = false;
 const app = createApp({
   db: handle.db,
@@ -105,7 +120,18 @@ const app = createApp({
   corsOrigins: env.CORS_ORIGINS,
   requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
   isShuttingDown: () => shuttingDown,
-  metrics: createMetrics({ pool: handle.pool, token: env.METRICS_TOKEN }),
+  metrics: createMetrics({
+    pool: handle.pool,
+    token: env.METRICS_TOKEN,
+    restPaths: REST_ROUTES.map((route) => route.path),
+    live: {
+      open: () => live.open,
+      onFanOut: (observe) => {
+        live.onFanOut = observe;
+      },
+    },
+  }),
+  live,
 });
 if (env.TRUST_PROXY) {
   const hops = Number(env.TRUST_PROXY);
@@ -157,7 +183,10 @@ async function shutdown(signal: string) {
   }, env.SHUTDOWN_DRAIN_MS + env.SHUTDOWN_TIMEOUT_MS);
   force.unref();
   await sleep(env.SHUTDOWN_DRAIN_MS);
+  // Streams end now, with a hint to reconnect (elsewhere); the server then stops accepting.
+  live.shutdown();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await listener.stop();
   await limits?.close();
   await housekeeping.stop();
   await handle.close();

@@ -22,6 +22,7 @@ describe("OpenAPI document", () => {
     expect(Object.keys(res.body.paths)).toEqual([
       "/api/{user_id}/tasks",
       "/api/{user_id}/tasks/changes",
+      "/api/{user_id}/tasks/events",
       "/api/{user_id}/tasks/batch",
       "/api/{user_id}/tasks/clear-completed",
       "/api/{user_id}/tasks/stats",

@@ -1,5 +1,6 @@
 // Every REST route and tRPC procedure, described once, so the same security and validation cases
 // run against each of them (security.test.ts).
+
 import {
   type HttpResult,
   type Outcome,
@@ -8,6 +9,7 @@ import {
   type TestServer,
   trpcClient,
 } from "./harness.ts";
+import { openRestStream } from "./support/sse.ts";
 
 export type Target = { userId: string; taskId: string };
 type Call = (server: TestServer, auth: string | undefined, target: Target) => Promise<Outcome>;
@@ -48,6 +50,52 @@ const r =
     );
 
 const tasks = (t: Target) => `/api/${encodeURIComponent(t.userId)}/tasks`;
+
+/**
+ * A live stream opened and closed again at once: its status (and body when refused). What a
+ * stream carries is the subject of live.test.ts; here, who may open one.
+ */
+const stream =
+  (query = ""): Call =>
+  async (server, auth, target) => {
+    const opened = await openRestStream(`${server.baseUrl}${tasks(target)}/events${query}`, {
+      ...(auth === undefined ? {} : { authorization: auth }),
+    });
+    opened.close();
+    const body = opened.body as { data?: unknown; error?: { code: string; issues?: unknown } };
+    return {
+      status: opened.status,
+      code: body?.error?.code,
+      data: body?.data ?? null,
+      issues: body?.error?.issues,
+    };
+  };
+
+/**
+ * A tRPC subscription: the status of the error it ends with, or 200 when it is still open a moment
+ * after it started (over SSE the connection opens first; a refusal follows at once as its event).
+ */
+const subscription =
+  (input: { since?: string } | undefined): Call =>
+  (server, auth) =>
+    new Promise((resolve) => {
+      const client = trpcClient(server, auth);
+      let timer: NodeJS.Timeout | undefined;
+      const sub = client.task.onChange.subscribe(input, {
+        onStarted: () => {
+          timer = setTimeout(() => {
+            sub.unsubscribe();
+            resolve({ status: 200, data: null });
+          }, 250);
+        },
+        onError: (error) => {
+          clearTimeout(timer);
+          sub.unsubscribe();
+          const data = error.data as { httpStatus: number; code: string; issues?: unknown };
+          resolve({ status: data?.httpStatus ?? 0, code: data?.code, issues: data?.issues });
+        },
+      });
+    });
 const task = (t: Target) => `${tasks(t)}/${t.taskId}`;
 
 export const restEndpoints: Endpoint[] = [
@@ -86,6 +134,15 @@ export const restEndpoints: Endpoint[] = [
     success: 200,
     call: r("GET", (t) => `${tasks(t)}/changes`),
     invalid: r("GET", (t) => `${tasks(t)}/changes?limit=501`),
+  },
+  {
+    name: "GET /api/:user_id/tasks/events",
+    surface: "rest",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: stream(),
+    invalid: stream(`?since=${"x".repeat(201)}`),
   },
   {
     name: "POST /api/:user_id/tasks/batch",
@@ -210,6 +267,15 @@ export const trpcEndpoints: Endpoint[] = [
     success: 200,
     call: t((c) => c.task.changes.query({})),
     invalid: t((c) => c.task.changes.query({ limit: 501 })),
+  },
+  {
+    name: "task.onChange",
+    surface: "trpc",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: subscription(undefined),
+    invalid: subscription({ since: "x".repeat(201) }),
   },
   {
     name: "task.clearCompleted",

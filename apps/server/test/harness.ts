@@ -8,16 +8,25 @@ import {
   type TokenVerifier,
 } from "@todo/api/auth";
 import { createJwksVerifier } from "@todo/api/auth/jwks";
+import { LiveHub, type LiveLimits } from "@todo/api/live";
 import type { AppRouter } from "@todo/api/router";
 import { startTestIssuer, type TestIssuer } from "@todo/api/testing";
 import { createDb, type Db, type DbOptions } from "@todo/db/client";
-import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+} from "@trpc/client";
+import { EventSource } from "eventsource";
 import type pg from "pg";
 import { pino } from "pino";
 import { inject } from "vitest";
 import { type AppOptions, createApp } from "../src/app.ts";
 import { EMBEDDED_DB_OPTIONS } from "../src/embedded-db.ts";
 import { answerClientErrors } from "../src/http/client-error.ts";
+import { listenForChanges } from "../src/live/listener.ts";
 import { assertMatchesSpec } from "./support/contract.ts";
 
 export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
@@ -28,6 +37,8 @@ export type TestServer = {
   pool: pg.Pool;
   /** The app's database client, for what a test runs beside the API (a purge, say). */
   db: Db;
+  /** Its live streams, woken by its own listening connection. */
+  live: LiveHub;
   /** The EdDSA/JWKS issuer this server trusts beside the shared secret. */
   issuer?: TestIssuer;
   close: () => Promise<void>;
@@ -44,6 +55,8 @@ export async function startServer(
     app?: Partial<AppOptions>;
     /** Another way to the test database (a faulty proxy) and its pool settings. */
     db?: Partial<DbOptions>;
+    /** Live stream limits (defaults: 10 per user, 1,000 per instance). */
+    liveLimits?: Partial<LiveLimits>;
   } = {},
 ): Promise<TestServer> {
   const handle = createDb({
@@ -58,10 +71,16 @@ export async function startServer(
     issuer = await startTestIssuer();
     verifier = testVerifier(issuer);
   }
+  const url = options.db?.url ?? inject("databaseUrl");
+  const live = new LiveHub({ perUser: 10, perInstance: 1_000, ...options.liveLimits });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const listener = listenForChanges({ url, hub: live, logger });
+  await listener.ready;
   const app = createApp({
     db: handle.db,
     verifier,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    live,
+    logger,
     ...options.app,
   });
 
@@ -73,8 +92,11 @@ export async function startServer(
     baseUrl: `http://127.0.0.1:${port}`,
     pool: handle.pool,
     db: handle.db,
+    live,
     issuer,
     close: async () => {
+      live.shutdown();
+      await listener.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await handle.close();
@@ -141,11 +163,22 @@ export async function rest(
 
 /** A typed tRPC client, as a frontend would make it. `auth` is the raw Authorization header. */
 export function trpcClient(server: Pick<TestServer, "baseUrl">, auth?: string) {
+  const url = `${server.baseUrl}/trpc`;
+  const headers: Record<string, string> = auth === undefined ? {} : { authorization: auth };
   return createTRPCClient<AppRouter>({
     links: [
-      httpLink({
-        url: `${server.baseUrl}/trpc`,
-        headers: () => (auth === undefined ? {} : { authorization: auth }),
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        // Subscriptions over SSE, with the header (the `eventsource` package takes a fetch).
+        true: httpSubscriptionLink({
+          url,
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: (input, init) =>
+              fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
+          }),
+        }),
+        false: httpLink({ url, headers: () => headers }),
       }),
     ],
   });

@@ -2,13 +2,20 @@
 import { createDb } from "@todo/db/client";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createMetrics } from "../src/http/metrics.ts";
+import { REST_ROUTES } from "../src/rest/routes.ts";
 import { newUser, rest, startServer, type TestServer, trpcClient } from "./harness.ts";
 
 let server: TestServer;
 const pool = createDb({ url: inject("databaseUrl"), poolMax: 2 });
 beforeAll(async () => {
   server = await startServer({
-    app: { metrics: createMetrics({ pool: pool.pool, token: "metrics-token-0123456789" }) },
+    app: {
+      metrics: createMetrics({
+        pool: pool.pool,
+        token: "metrics-token-0123456789",
+        restPaths: REST_ROUTES.map((route) => route.path),
+      }),
+    },
   });
 });
 afterAll(async () => {

@@ -55,7 +55,10 @@ describe("pnpm db:seed", () => {
     const verifier = createHs256Verifier({ secret: TEST_SECRET, clockSkewSeconds: 0 });
     for (const line of lines) {
       const [userId, token] = line.split(" ");
-      expect(await verifier.verify(token as string)).toEqual({ userId });
+      expect(await verifier.verify(token as string)).toEqual({
+        userId,
+        expiresAt: expect.any(Number),
+      });
     }
   });
 
@@ -107,7 +110,10 @@ describe("pnpm run token", () => {
     const result = await token({ BETTER_AUTH_SECRET: TEST_SECRET });
     expect(result.code).toBe(0);
     const verifier = createHs256Verifier({ secret: TEST_SECRET, clockSkewSeconds: 0 });
-    expect(await verifier.verify(result.stdout.trim())).toEqual({ userId: "someone" });
+    expect(await verifier.verify(result.stdout.trim())).toEqual({
+      userId: "someone",
+      expiresAt: expect.any(Number),
+    });
   });
 
   it("refuses in production, and without a secret", async () => {

@@ -74,16 +74,19 @@ export type ErrorDetails = { index: number };
 export class AppError extends Error {
   readonly code: AppErrorCode;
   readonly details: ErrorDetails | undefined;
+  /** When to try again (a Retry-After header), where the table gives none for the code. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     code: AppErrorCode,
     message: string,
-    options?: { cause?: unknown; details?: ErrorDetails },
+    options?: { cause?: unknown; details?: ErrorDetails; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = "AppError";
     this.code = code;
     this.details = options?.details;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 

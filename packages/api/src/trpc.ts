@@ -6,6 +6,7 @@ import { type Credentials, type Identity, identityOf } from "./auth/identity.ts"
 import type { TokenVerifier } from "./auth/verifier.ts";
 import { AppError, type AppErrorCode, ERROR_HTTP, httpStatusOf } from "./errors.ts";
 import { type KeyUse, once } from "./idempotency/idempotency.ts";
+import type { LiveHub } from "./live/live.ts";
 import type { Scope } from "./sql.ts";
 
 export type Context = {
@@ -28,6 +29,8 @@ export type Context = {
    * operation); TOO_MANY_REQUESTS when over. Absent where the transport does not limit.
    */
   charge?: (points: number) => Promise<void>;
+  /** This instance's live streams (task.onChange); absent where the server offers none. */
+  live?: LiveHub;
 };
 
 export type ContextOptions = {
@@ -37,6 +40,7 @@ export type ContextOptions = {
   /** The Idempotency-Key header of a request that may change something. */
   idempotencyKey?: string;
   charge?: (points: number) => Promise<void>;
+  live?: LiveHub;
 } & (
   | {
       /** What the transport saw, verified here when first asked. */
@@ -57,6 +61,7 @@ export function createContextInner(options: ContextOptions): Context {
     ifMatch: options.ifMatch,
     idempotency: { header: options.idempotencyKey, replayed: false, used: false },
     charge: options.charge,
+    live: options.live,
     identify:
       "identify" in options ? options.identify : identityOf(options.verifier, options.credentials),
   };
@@ -106,7 +111,15 @@ export function tagRequestId(error: TRPCError, requestId: string): void {
   requestIdOfError.set(error, requestId);
 }
 
+/** Live streams (SSE) send a comment at least this often, so proxies keep them open. */
+export const STREAM_HEARTBEAT_MS = 15_000;
+
 const t = initTRPC.context<Context>().create({
+  sse: {
+    ping: { enabled: true, intervalMs: STREAM_HEARTBEAT_MS },
+    // A stream silent for longer than two heartbeats is dead: the client reconnects.
+    client: { reconnectAfterInactivityMs: 2 * STREAM_HEARTBEAT_MS + 5_000 },
+  },
   errorFormatter({ shape, error, type, ctx }) {
     const { stack: _stack, ...data } = shape.data;
     const issues = validationIssues(error);

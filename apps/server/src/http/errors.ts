@@ -58,6 +58,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       // The domain's own code (GONE travels through tRPC as another) and what it names.
       const app = known instanceof AppError ? known : known.cause;
       const code = app instanceof AppError ? app.code : known.code;
+      if (app instanceof AppError && app.retryAfterSeconds !== undefined && !res.headersSent) {
+        res.setHeader("Retry-After", String(app.retryAfterSeconds));
+      }
       sendError(res, httpStatusOf(code), {
         code,
         message: issues ? INVALID_INPUT_MESSAGE : known.message,

@@ -6,11 +6,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 
 // Routes as templates, never raw paths: user ids and task ids stay out of the labels (privacy,
 // and bounded cardinality whatever clients send).
-const REST_ROUTES: Array<[RegExp, string]> = [
-  [/^\/api\/[^/]+\/tasks$/, "/api/:user_id/tasks"],
-  [/^\/api\/[^/]+\/tasks\/stats$/, "/api/:user_id/tasks/stats"],
-  [/^\/api\/[^/]+\/tasks\/[^/]+\/complete$/, "/api/:user_id/tasks/:id/complete"],
-  [/^\/api\/[^/]+\/tasks\/[^/]+$/, "/api/:user_id/tasks/:id"],
+const OTHER_ROUTES: Array<[RegExp, string]> = [
   [/^\/api\/openapi\.json$/, "/api/openapi.json"],
   [/^\/health\/(live|ready)$/, "/health/$1"],
   [/^\/metrics$/, "/metrics"],
@@ -18,23 +14,46 @@ const REST_ROUTES: Array<[RegExp, string]> = [
 ];
 const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
 
-export function routeOf(req: Request): string {
-  const path = req.originalUrl.split("?")[0] ?? "";
-  if (path.startsWith("/trpc/")) {
-    const names = path.slice("/trpc/".length).split(",");
-    if (names.length > 1) return "/trpc/(batch)";
-    return PROCEDURES.has(names[0] ?? "") ? `/trpc/${names[0]}` : "/trpc/(unknown)";
-  }
-  for (const [pattern, template] of REST_ROUTES) {
-    if (pattern.test(path)) return path.replace(pattern, template);
-  }
-  return "(unmatched)";
+/**
+ * The label of every path: tRPC procedures by name, REST paths by their template. `restPaths` are
+ * the REST route table's paths (`/api/{user_id}/tasks/{id}`), literal ones before parameter ones.
+ */
+export function routeLabeller(restPaths: readonly string[]): (req: Request) => string {
+  const rest: Array<[RegExp, string]> = [...new Set(restPaths)].map((path) => [
+    new RegExp(`^${path.replace(/\{\w+\}/g, "[^/]+").replaceAll(".", "\\.")}$`),
+    path.replace(/\{(\w+)\}/g, ":$1"),
+  ]);
+  const routes = [...rest, ...OTHER_ROUTES];
+  return (req) => {
+    const path = req.originalUrl.split("?")[0] ?? "";
+    if (path.startsWith("/trpc/")) {
+      const names = path.slice("/trpc/".length).split(",");
+      if (names.length > 1) return "/trpc/(batch)";
+      return PROCEDURES.has(names[0] ?? "") ? `/trpc/${names[0]}` : "/trpc/(unknown)";
+    }
+    for (const [pattern, template] of routes) {
+      if (pattern.test(path)) return path.replace(pattern, template);
+    }
+    return "(unmatched)";
+  };
 }
 
 export type Metrics = { middleware: RequestHandler; handler: RequestHandler };
 
-/** Prometheus metrics: requests by route and status, latency, database pool, process. */
-export function createMetrics(options: { pool: pg.Pool; token?: string }): Metrics {
+/** What live streams report: how many are open, and how long a change took to reach one. */
+export type LiveGauge = { open: () => number; onFanOut: (listener: (ms: number) => void) => void };
+
+/**
+ * Prometheus metrics: requests by route and status, latency, database pool, live streams and
+ * their fan-out latency, process.
+ */
+export function createMetrics(options: {
+  pool: pg.Pool;
+  token?: string;
+  restPaths: readonly string[];
+  live?: LiveGauge;
+}): Metrics {
+  const routeOf = routeLabeller(options.restPaths);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -62,6 +81,25 @@ export function createMetrics(options: { pool: pg.Pool; token?: string }): Metri
       this.set({ state: "waiting" }, pool.waitingCount);
     },
   });
+
+  const { live } = options;
+  if (live) {
+    new Gauge({
+      name: "live_streams_open",
+      help: "Live update streams (tRPC subscriptions and REST event streams) open on this instance",
+      registers: [registry],
+      collect() {
+        this.set(live.open());
+      },
+    });
+    const fanOut = new Histogram({
+      name: "live_fanout_seconds",
+      help: "From the writing transaction's start to its change written to a stream",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+    live.onFanOut((ms) => fanOut.observe(ms / 1000));
+  }
 
   const middleware: RequestHandler = (req, res, next) => {
     const end = duration.startTimer();

@@ -35,7 +35,7 @@ export type RestRoute = {
    * How the result is answered: a task (ETag; Location when created), a list page, a feed page
    * (`data` the changes), a batch (`data` the results), or plain data.
    */
-  answer: "task" | "created" | "page" | "changes" | "results" | "data";
+  answer: "task" | "created" | "page" | "changes" | "results" | "data" | "stream";
   success: 200 | 201;
   operation: ZodOpenApiOperationObject;
 };
@@ -72,6 +72,24 @@ function bodyOfTask(req: Request): Record<string, unknown> {
 }
 
 const taskId = (req: Request) => req.params.id as string;
+
+/**
+ * Where a live stream resumes: Last-Event-ID (an EventSource reconnecting) or `?since=`. A bearer
+ * token is never taken from a URL (it would end up in logs and histories): that is a 400.
+ */
+function streamStart(req: Request): string | undefined {
+  const query = inputFromQuery(req.query);
+  for (const key of Object.keys(query)) {
+    if (/^(access_token|token|authorization|bearer)$/i.test(key)) {
+      throw new AppError(
+        "BAD_REQUEST",
+        "A bearer token is never accepted in a URL: send it in the Authorization header",
+      );
+    }
+    if (key !== "since") throw new AppError("BAD_REQUEST", `Unknown query parameter "${key}"`);
+  }
+  return req.get("last-event-id") || (query.since as string | undefined);
+}
 
 // The OpenAPI pieces the operations share.
 const zMeta = z.object({ requestId: z.string() }).meta({ id: "Meta" });
@@ -232,6 +250,33 @@ export const REST_ROUTES: RestRoute[] = [
         "200": {
           description: "One page of changes",
           ...json(envelope(z.array(zTaskChange), zFeedMeta)),
+        },
+        ...commonErrors,
+        "410": errorResponse("The cursor is older than the retained deletions: sync from scratch"),
+      },
+    },
+  },
+  {
+    method: "get",
+    path: "/api/{user_id}/tasks/events",
+    procedure: "task.onChange",
+    call: (caller, req) => caller.task.onChange({ since: streamStart(req) }),
+    answer: "stream",
+    success: 200,
+    operation: {
+      operationId: "streamTaskChanges",
+      summary: "Live changes as Server-Sent Events",
+      description:
+        "`text/event-stream`: each change of the feed as `id: <cursor>`, `event: change`, `data: { id, deleted, task }`, first what the feed holds after `Last-Event-ID` (or `?since=`), then each change as it commits; without either, from now. A `: ping` comment at least every 15 s and a `retry:` hint; `event: end` with `data: { reason }` (`token_expired`, `shutdown`) before the server closes it. A client that does not keep up is disconnected; it resumes with Last-Event-ID.",
+      requestParams: {
+        path: userPath,
+        query: z.object({ since: z.string().optional() }),
+        header: z.object({ "Last-Event-ID": z.string().optional() }),
+      },
+      responses: {
+        "200": {
+          description: "The event stream",
+          content: { "text/event-stream": { schema: z.string() } },
         },
         ...commonErrors,
         "410": errorResponse("The cursor is older than the retained deletions: sync from scratch"),

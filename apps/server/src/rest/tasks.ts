@@ -3,6 +3,7 @@
 // has one implementation. This file only maps HTTP to it: identity and 403, JSON bodies, If-Match,
 // answers and 405s.
 import { AppError } from "@todo/api/errors";
+import type { LiveHub } from "@todo/api/live";
 import { createCaller } from "@todo/api/router";
 import {
   LIST_LIMIT_DEFAULT,
@@ -17,6 +18,7 @@ import express, { type Request, type RequestHandler, type Response } from "expre
 import { requestIdOf, sendError } from "../http/answers.ts";
 import { sendData } from "./envelope.ts";
 import { expressPath, REST_ROUTES, type RestRoute } from "./routes.ts";
+import { sendEventStream } from "./stream.ts";
 
 const hasBody = (req: Request) =>
   req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
@@ -84,6 +86,7 @@ function answer(route: RestRoute, req: Request, res: Response, result: unknown) 
       sendData(res, route.success, result);
       return;
     case "data":
+    case "stream":
       sendData(res, route.success, result);
   }
 }
@@ -99,9 +102,9 @@ function methodNotAllowed(allow: string): RequestHandler {
   };
 }
 
-export type RestOptions = { db: Db; bodyLimit: string };
+export type RestOptions = { db: Db; bodyLimit: string; live?: LiveHub };
 
-export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
+export function restRouter({ db, bodyLimit, live }: RestOptions): express.Router {
   const api = express.Router();
 
   // The request's identity (verified once, shared with the rate limit and the procedures): 401
@@ -120,9 +123,13 @@ export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
       ifMatch: CONDITIONAL_METHODS.has(req.method) ? ifMatchOf(req) : undefined,
       idempotencyKey: UNSAFE_METHODS.has(req.method) ? req.get("idempotency-key") : undefined,
       charge,
+      live,
     });
     res.locals.idempotency = context.idempotency;
-    res.locals.caller = createCaller(context);
+    // The client gone, what the procedure runs for it (a live stream) ends too.
+    const gone = new AbortController();
+    res.on("close", () => gone.abort());
+    res.locals.caller = createCaller(context, { signal: gone.signal });
     next();
   });
   api.use(requireJson, express.json({ limit: bodyLimit, strict: true }));
@@ -140,6 +147,10 @@ export function restRouter({ db, bodyLimit }: RestOptions): express.Router {
         } finally {
           // A kept answer given again, success or error, says so.
           if (res.locals.idempotency.replayed) res.setHeader("Idempotent-Replayed", "true");
+        }
+        if (route.answer === "stream") {
+          await sendEventStream(res, result as AsyncIterable<unknown>);
+          return;
         }
         answer(route, req, res, result);
       });

@@ -1,4 +1,5 @@
 import { AppError, httpStatusOf } from "@todo/api/errors";
+import type { LiveHub } from "@todo/api/live";
 import { appRouter } from "@todo/api/router";
 import { createContextInner, MAX_BATCH_SIZE, tagRequestId } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
@@ -6,10 +7,10 @@ import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import type { Logger } from "pino";
 import { httpRulesOf, requestIdOf, wwwAuthenticate } from "../http/answers.ts";
 
-export type TrpcOptions = { db: Db; logger: Logger; maxBodySize: number };
+export type TrpcOptions = { db: Db; logger: Logger; maxBodySize: number; live?: LiveHub };
 
 /** tRPC over HTTP at /trpc; the context is createContextInner with the request's identity. */
-export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
+export function trpcHandler({ db, logger, maxBodySize, live }: TrpcOptions) {
   return createExpressMiddleware({
     router: appRouter,
     maxBodySize,
@@ -23,6 +24,7 @@ export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
         // Mutations come as POST; a key on a query is ignored (a query changes nothing).
         idempotencyKey: req.method === "POST" ? req.get("idempotency-key") : undefined,
         charge: res.locals.charge,
+        live,
       });
     },
     responseMeta({ ctx, errors, info }) {
@@ -32,6 +34,9 @@ export function trpcHandler({ db, logger, maxBodySize }: TrpcOptions) {
       // though it travels as a tRPC code of 400).
       const only = errors.length === 1 && info?.calls.length === 1 ? errors[0] : undefined;
       const status = only?.cause instanceof AppError ? httpStatusOf(only.cause.code) : undefined;
+      if (only?.cause instanceof AppError && only.cause.retryAfterSeconds !== undefined) {
+        headers["Retry-After"] = String(only.cause.retryAfterSeconds);
+      }
       // An error answered before the context existed would otherwise go out as text/plain.
       if (!ctx && errors.length > 0) headers["Content-Type"] = "application/json";
       // The headers the one error table (ERROR_HTTP) asks for, as the REST adapter sends them.

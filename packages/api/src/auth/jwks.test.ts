@@ -37,7 +37,10 @@ describe("JWKS verifier", () => {
   it("verifies EdDSA tokens and fetches the keys once", async () => {
     const verifier = verifierFor();
     for (const user of ["a", "b", "c"]) {
-      expect(await verifier.verify(await issuer.tokenFor(user))).toEqual({ userId: user });
+      expect(await verifier.verify(await issuer.tokenFor(user))).toEqual({
+        userId: user,
+        expiresAt: expect.any(Number),
+      });
     }
     expect(issuer.fetches).toBe(1);
   });
@@ -65,7 +68,10 @@ describe("JWKS verifier", () => {
     await verifier.verify(await issuer.tokenFor("before"));
     issuer.keys.unshift(await newSigningKey());
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(await verifier.verify(await issuer.tokenFor("after"))).toEqual({ userId: "after" });
+    expect(await verifier.verify(await issuer.tokenFor("after"))).toEqual({
+      userId: "after",
+      expiresAt: expect.any(Number),
+    });
     expect(issuer.fetches).toBe(2);
   });
 
@@ -76,6 +82,7 @@ describe("JWKS verifier", () => {
     for (let i = 0; i < 5; i++) {
       expect(await verifier.verify(await issuer.tokenFor(`during-${i}`))).toEqual({
         userId: `during-${i}`,
+        expiresAt: expect.any(Number),
       });
     }
     expect(issuer.fetches).toBeGreaterThan(1);
@@ -139,7 +146,7 @@ describe("JWKS verifier", () => {
     const verifier = verifierFor({ clockSkewSeconds: 0 });
     const now = Math.floor(Date.now() / 1000);
     const token = await issuer.sign({ sub: "u", iss: issuer.url, aud: issuer.url, exp: now + 1 });
-    expect(await verifier.verify(token)).toEqual({ userId: "u" });
+    expect(await verifier.verify(token)).toEqual({ userId: "u", expiresAt: expect.any(Number) });
     await new Promise((resolve) => setTimeout(resolve, 2_100));
     await expect(verifier.verify(token)).rejects.toThrow("Token expired");
   });
@@ -147,7 +154,7 @@ describe("JWKS verifier", () => {
   it("forgets verified tokens when a refetch withdraws their key", async () => {
     const verifier = verifierFor({ maxAgeMs: 20, refetchCooldownMs: 0 });
     const token = await issuer.tokenFor("u");
-    expect(await verifier.verify(token)).toEqual({ userId: "u" });
+    expect(await verifier.verify(token)).toEqual({ userId: "u", expiresAt: expect.any(Number) });
     // The issuer withdraws the key (compromised) and publishes a new one.
     issuer.keys = [await newSigningKey()];
     await new Promise((resolve) => setTimeout(resolve, 30));

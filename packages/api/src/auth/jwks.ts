@@ -131,7 +131,7 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
       if (known && known.exp + options.clockSkewSeconds > Date.now() / 1000) {
         // Old keys are refreshed even when every token is a cache hit.
         keyCache.refreshIfOld();
-        return { userId: known.userId };
+        return { userId: known.userId, expiresAt: known.exp * 1000 };
       }
       try {
         const { payload } = await jwtVerify(token, keyCache.getKey, verifyOptions);

@@ -42,7 +42,11 @@ describe("HS256 verifier", () => {
   const good = { sub: "u1", iss: "https://auth.example", aud: "todo-api", exp: now() + 60 };
 
   it("accepts a token with the configured issuer and audience", async () => {
-    expect(await authenticate(verifier, `Bearer ${sign(good)}`)).toEqual({ userId: "u1" });
+    // expiresAt: the token's exp, in milliseconds (a live stream ends then).
+    expect(await authenticate(verifier, `Bearer ${sign(good)}`)).toEqual({
+      userId: "u1",
+      expiresAt: good.exp * 1000,
+    });
   });
 
   it.each([
@@ -59,6 +63,6 @@ describe("HS256 verifier", () => {
   it("signs development tokens the verifier accepts", async () => {
     const plain = createHs256Verifier({ secret, clockSkewSeconds: 0 });
     const token = signHs256Token({ secret, userId: "dev", expiresInSeconds: 60 });
-    expect(await plain.verify(token)).toEqual({ userId: "dev" });
+    expect(await plain.verify(token)).toEqual({ userId: "dev", expiresAt: expect.any(Number) });
   });
 });

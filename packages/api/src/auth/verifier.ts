@@ -3,7 +3,8 @@ import jwt from "jsonwebtoken";
 import { AppError } from "../errors.ts";
 
 /** What a verified token tells the API: only who the caller is. */
-export type VerifiedToken = { userId: string };
+/** A verified token: its subject, and when it expires (ms since the epoch; a stream ends then). */
+export type VerifiedToken = { userId: string; expiresAt: number };
 
 /**
  * One kind of token verification (shared-secret HS256 today; a JWKS verifier can sit beside it).
@@ -41,7 +42,7 @@ export function requireClaims(payload: unknown): VerifiedToken {
   if (typeof sub !== "string" || sub.length === 0 || sub.length > MAX_SUBJECT_LENGTH) {
     throw unauthorized("Token has no valid subject");
   }
-  return { userId: sub };
+  return { userId: sub, expiresAt: exp * 1000 };
 }
 
 /** HS256 with a shared secret (Better Auth's secret), verified with jsonwebtoken. */

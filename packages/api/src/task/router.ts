@@ -1,5 +1,8 @@
+import { tracked } from "@trpc/server";
 import { AppError } from "../errors.ts";
+import { openLiveChanges } from "../live/live.ts";
 import { type Context, mutate, protectedProcedure, router, scopeOf } from "../trpc.ts";
+import { decodeFeedCursor } from "./cursor.ts";
 import {
   TASK_DEFAULTS,
   zDeleted,
@@ -12,6 +15,7 @@ import {
   zTaskCreate,
   zTaskIdInput,
   zTaskListInput,
+  zTaskOnChangeInput,
   zTaskPage,
   zTaskReplaceInput,
   zTaskSetCompleted,
@@ -65,6 +69,36 @@ export const taskRouter = router({
     .input(zTaskChangesInput)
     .output(zTaskChanges)
     .query(({ ctx, input }) => listChanges(scopeOf(ctx), input)),
+
+  /**
+   * Live changes over Server-Sent Events: the feed's change objects, each with its cursor as the
+   * event id, from `since` / `lastEventId` (first what the feed holds, then each change as it
+   * commits), or from now. Ends with UNAUTHORIZED when the token expires, and with
+   * SERVICE_UNAVAILABLE (the client reconnects) when the server shuts down.
+   */
+  onChange: protectedProcedure
+    .input(zTaskOnChangeInput)
+    .subscription(async ({ ctx, input, signal }) => {
+      if (!ctx.live) {
+        throw new AppError("SERVICE_UNAVAILABLE", "Live updates are not offered by this server");
+      }
+      const resumeFrom = input?.lastEventId ?? input?.since;
+      const after = resumeFrom ? decodeFeedCursor(resumeFrom) : null;
+      const { expiresAt } = await ctx.identify();
+      // Opened here, so a refusal (limits, an expired cursor) is the answer, not a stream event.
+      const events = await openLiveChanges(scopeOf(ctx), ctx.live, { after, signal, expiresAt });
+      return (async function* () {
+        for await (const event of events) {
+          if (event.kind === "change") {
+            yield tracked(event.cursor, event.change);
+          } else if (event.reason === "token_expired") {
+            throw new AppError("UNAUTHORIZED", "Token expired: subscribe again with a new token");
+          } else {
+            throw new AppError("SERVICE_UNAVAILABLE", "The server is shutting down; reconnect");
+          }
+        }
+      })();
+    }),
 
   create: protectedProcedure
     .input(zTaskCreate)

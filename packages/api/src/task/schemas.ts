@@ -223,6 +223,17 @@ export const zTaskChanges = z.object({
 });
 export type TaskChanges = z.infer<typeof zTaskChanges>;
 
+/**
+ * task.onChange: where to resume (a cursor of the feed or of an earlier event); tRPC's client
+ * sends the last event's id back as `lastEventId` when it reconnects. Neither: from now.
+ */
+export const zTaskOnChangeInput = z
+  .strictObject({
+    since: z.string().max(200).nullish(),
+    lastEventId: z.string().max(200).nullish(),
+  })
+  .optional();
+
 export const BATCH_MAX_OPS = 100;
 
 /** One operation of task.batch, named by `op`, with the fields of the procedure it stands for. */

@@ -94,6 +94,8 @@ it("returns rows exactly in the shapes the procedures promise", async () => {
       id: z.string(),
       purgedXid: z.string().regex(/^\d+$/),
       purgedId: z.uuid(),
+      xmin: z.string().regex(/^\d+$/),
+      withheld: z.boolean(),
       xid: z.string().regex(/^\d+$/),
       deleted: z.boolean(),
     })

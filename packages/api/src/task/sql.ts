@@ -305,8 +305,9 @@ export function clearCompletedStatement(userId: string): Statement {
 
 /**
  * One page of the caller's change feed after `after`, in (change_xid, id) order, tombstones
- * included, and the feed position of the user's newest purged tombstone (always one row, with null
- * change columns when there is no change).
+ * included, with the feed position of the user's newest purged tombstone, the snapshot's xmin and
+ * whether changes after `after` are held back for now (always one row, with null change columns
+ * when there is no change).
  *
  * Only rows written by transactions older than every transaction still running (the snapshot's
  * xmin) are read: a transaction still in flight may commit later with a smaller change_xid than a
@@ -318,8 +319,13 @@ export function changesStatement(userId: string, after: FeedPosition, take: numb
     name: "task_changes",
     text: `SELECT COALESCE(users.purged_xid, 0)::text AS "purgedXid",
        COALESCE(users.purged_id::text, '00000000-0000-0000-0000-000000000000') AS "purgedId",
+       caller.xmin::text AS "xmin",
+       EXISTS (SELECT 1 FROM tasks
+                WHERE user_id = $1 AND (change_xid, id) > ($2::bigint, $3::uuid)
+                  AND change_xid >= caller.xmin) AS "withheld",
        page.*
-  FROM (SELECT $1::text AS id) AS caller
+  FROM (SELECT $1::text AS id,
+               pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) AS caller
   LEFT JOIN users ON users.id = caller.id
   LEFT JOIN LATERAL (
     SELECT tasks.change_xid::text AS "xid", tasks.deleted_at IS NOT NULL AS "deleted",
@@ -327,7 +333,7 @@ export function changesStatement(userId: string, after: FeedPosition, take: numb
       FROM tasks
      WHERE user_id = $1
        AND (change_xid, id) > ($2::bigint, $3::uuid)
-       AND change_xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+       AND change_xid < caller.xmin
      ORDER BY tasks.change_xid, tasks.id
      LIMIT $4
   ) AS page ON true`,

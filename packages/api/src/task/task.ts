@@ -8,6 +8,8 @@ import {
   encodeCursor,
   encodeFeedCursor,
   FEED_START,
+  type FeedCursor,
+  type FeedPosition,
   isBefore,
 } from "./cursor.ts";
 import {
@@ -15,6 +17,7 @@ import {
   type TaskBatchInput,
   type TaskBatchOp,
   type TaskBatchResult,
+  type TaskChange,
   type TaskChanges,
   type TaskChangesInput,
   type TaskCreate,
@@ -304,9 +307,61 @@ export async function getTaskStats(scope: Scope): Promise<TaskStats> {
 type ChangeRow = TaskDto & {
   purgedXid: string;
   purgedId: string;
+  xmin: string;
+  withheld: boolean;
   xid: string | null;
   deleted: boolean;
 };
+
+/** A change with its own position in the feed (where a reader that has seen it stands). */
+export type PositionedChange = { position: FeedPosition; change: TaskChange };
+
+/** What one read of the feed found after a position. */
+export type FeedRead = {
+  found: PositionedChange[];
+  hasMore: boolean;
+  /** The feed position of the user's newest purged tombstone. */
+  horizon: FeedPosition;
+  /** Where a reader starting now stands: after everything committed before this read. */
+  now: FeedPosition;
+  /** Changes after the position exist but are held back (a transaction older is still running). */
+  withheld: boolean;
+};
+
+const LAST_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+
+/** Reads up to `limit` changes after `after` (see changesStatement). */
+export async function readChanges(
+  scope: Scope,
+  after: FeedPosition,
+  limit: number,
+): Promise<FeedRead> {
+  const rows = await rowsOf<ChangeRow>(scope, changesStatement(scope.userId, after, limit + 1));
+  const first = rows[0] as ChangeRow;
+  const found = rows
+    .filter((row) => row.xid !== null)
+    .map(({ purgedXid: _x, purgedId: _i, xmin: _m, withheld: _w, xid, deleted, ...task }) => ({
+      position: { xid: xid as string, id: task.id },
+      change: { id: task.id, deleted, task: deleted ? null : task },
+    }));
+  return {
+    found: found.slice(0, limit),
+    hasMore: found.length > limit,
+    horizon: { xid: first.purgedXid, id: first.purgedId },
+    now: { xid: (BigInt(first.xmin) - 1n).toString(), id: LAST_ID },
+    withheld: first.withheld,
+  };
+}
+
+/** Whether an incremental cursor (not a full sync's) is before the purge horizon: GONE. */
+export function checkNotGone(since: FeedCursor, horizon: FeedPosition): void {
+  if (!since.fullSync && isBefore(since, horizon)) {
+    throw new AppError(
+      "GONE",
+      "This cursor is older than the retained deletions: sync again from scratch (no since)",
+    );
+  }
+}
 
 /**
  * One page of the caller's change feed: every task changed after `since`, once, in its latest
@@ -319,31 +374,16 @@ type ChangeRow = TaskDto & {
  */
 export async function listChanges(scope: Scope, input: TaskChangesInput): Promise<TaskChanges> {
   const since = input.since ? decodeFeedCursor(input.since) : undefined;
-  const rows = await rowsOf<ChangeRow>(
-    scope,
-    changesStatement(scope.userId, since ?? FEED_START, input.limit + 1),
-  );
-  const horizon = { xid: rows[0]?.purgedXid ?? "0", id: rows[0]?.purgedId ?? FEED_START.id };
-  if (since && !since.fullSync && isBefore(since, horizon)) {
-    throw new AppError(
-      "GONE",
-      "This cursor is older than the retained deletions: sync again from scratch (no since)",
-    );
-  }
-  const found = rows.filter((row) => row.xid !== null);
-  const page = found.slice(0, input.limit);
-  const hasMore = found.length > input.limit;
-  const changes = page.map(({ purgedXid: _x, purgedId: _i, xid: _c, deleted, ...task }) => ({
-    id: task.id,
-    deleted,
-    task: deleted ? null : task,
-  }));
-  const last = page.at(-1);
-  const reached = last ? { xid: last.xid as string, id: last.id } : (since ?? FEED_START);
+  const read = await readChanges(scope, since ?? FEED_START, input.limit);
+  if (since) checkNotGone(since, read.horizon);
+  const { found, hasMore, horizon } = read;
+  const changes = found.map((f) => f.change);
+  const last = found.at(-1);
   // Nothing new for an incremental sync: the very cursor it came with.
   if (input.since && since && !since.fullSync && !last) {
     return { changes, nextCursor: input.since, hasMore };
   }
+  const reached = last?.position ?? since ?? FEED_START;
   const fullSync = since ? since.fullSync : true;
   const nextCursor = hasMore
     ? encodeFeedCursor({ ...reached, fullSync })

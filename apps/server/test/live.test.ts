@@ -1,0 +1,225 @@
+// Live updates across instances: tRPC subscriptions and REST event streams, woken by PostgreSQL
+// LISTEN/NOTIFY, reading the change feed, so nothing is lost across a cut stream or a cut
+// listening connection, and no user ever hears of another's tasks.
+import { signHs256Token } from "@todo/api/auth";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  newUser,
+  rest,
+  startServer,
+  TEST_SECRET,
+  type TestServer,
+  type TestUser,
+  trpcClient,
+} from "./harness.ts";
+import { type ServerProcess, spawnServer } from "./support/server-process.ts";
+import { openRestStream, type RestStream } from "./support/sse.ts";
+import { startTcpProxy, targetOf } from "./support/tcp-proxy.ts";
+
+let a: TestServer;
+let b: ServerProcess;
+const cleanups: Array<() => unknown> = [];
+beforeAll(async () => {
+  a = await startServer();
+  // Another instance, in a process of its own, on the same database.
+  b = await spawnServer({
+    DATABASE_URL: inject("databaseUrl"),
+    BETTER_AUTH_SECRET: TEST_SECRET,
+    RATE_LIMIT_PER_USER_PER_MINUTE: "0",
+  });
+});
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  b?.kill();
+  await a?.close();
+});
+
+const eventsPath = (user: TestUser) => `/api/${user.id}/tasks/events`;
+
+async function stream(
+  server: { baseUrl: string },
+  user: TestUser,
+  headers: Record<string, string> = {},
+  path = eventsPath(user),
+): Promise<RestStream> {
+  const opened = await openRestStream(`${server.baseUrl}${path}`, {
+    authorization: user.auth,
+    ...headers,
+  });
+  cleanups.push(() => opened.close());
+  return opened;
+}
+
+const create = (server: { baseUrl: string }, user: TestUser, title: string) =>
+  rest(server, "POST", `/api/${user.id}/tasks`, { auth: user.auth, body: { title } });
+
+/** A tRPC subscription's changes as they come, and whether it has started. */
+function subscribe(server: { baseUrl: string }, user: TestUser, input?: { lastEventId?: string }) {
+  const seen: Array<{ id: string; data: { id: string; deleted: boolean; task: unknown } }> = [];
+  const errors: unknown[] = [];
+  let started!: () => void;
+  const startedPromise = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const subscription = trpcClient(server, user.auth).task.onChange.subscribe(input, {
+    onStarted: () => started(),
+    onData: (event) => seen.push(event as (typeof seen)[number]),
+    onError: (error) => errors.push(error),
+  });
+  cleanups.push(() => subscription.unsubscribe());
+  const waitFor = async (count: number, timeoutMs = 5_000) => {
+    const until = Date.now() + timeoutMs;
+    while (seen.length < count && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    if (seen.length < count) throw new Error(`only ${seen.length} of ${count} tRPC events`);
+    return seen;
+  };
+  return { seen, errors, started: startedPromise, waitFor, stop: () => subscription.unsubscribe() };
+}
+
+describe("live updates", () => {
+  it("shows a REST write made on another instance within a second, over both surfaces", async () => {
+    const user = newUser();
+    const sse = await stream(a, user);
+    expect(sse.status).toBe(200);
+    expect(sse.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const trpc = subscribe(a, user);
+    await trpc.started;
+
+    const started = Date.now();
+    const created = await create(b, user, "from the other instance");
+    expect(created.status).toBe(201);
+    const [event] = await sse.waitFor(1);
+    const restLatency = Date.now() - started;
+    const [viaTrpc] = await trpc.waitFor(1);
+    const trpcLatency = Date.now() - started;
+    expect(restLatency).toBeLessThan(1_000);
+    expect(trpcLatency).toBeLessThan(1_000);
+    expect(JSON.parse(event?.data ?? "")).toEqual({
+      id: created.body.data.id,
+      deleted: false,
+      task: created.body.data,
+    });
+    expect(viaTrpc?.data).toEqual({
+      id: created.body.data.id,
+      deleted: false,
+      task: created.body.data,
+    });
+    // The event id is a feed cursor: the feed from it has nothing more.
+    expect(viaTrpc?.id).toBe(event?.id);
+    const after = await rest(a, "GET", `/api/${user.id}/tasks/changes?since=${event?.id}`, {
+      auth: user.auth,
+    });
+    expect(after.body.data).toEqual([]);
+    expect(sse.retry).toBeGreaterThan(0);
+  });
+
+  it("resumes from the last event id: 20 changes made meanwhile arrive in order, none twice", async () => {
+    const user = newUser();
+    const first = await stream(a, user);
+    await create(b, user, "before the cut");
+    const [seen] = await first.waitFor(1);
+    first.close();
+    const trpcFirst = subscribe(a, user);
+    await trpcFirst.started;
+    await create(b, user, "seen by tRPC");
+    const [trpcSeen] = await trpcFirst.waitFor(1);
+    trpcFirst.stop();
+
+    const titles = Array.from({ length: 20 }, (_, i) => `while away ${i}`);
+    for (const title of titles) await create(b, user, title);
+
+    const resumed = await stream(a, user, { "last-event-id": seen?.id as string });
+    const events = await resumed.waitFor(21);
+    const tasks = events.map((e) => JSON.parse(e.data).task.title);
+    expect(tasks).toEqual(["seen by tRPC", ...titles]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(resumed.events.filter((e) => e.event === "change")).toHaveLength(21);
+
+    const trpcResumed = subscribe(a, user, { lastEventId: trpcSeen?.id });
+    const again = await trpcResumed.waitFor(20);
+    expect(again.map((e) => (e.data.task as { title: string }).title)).toEqual(titles);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(trpcResumed.seen).toHaveLength(20);
+  });
+
+  it("catches up after its listening connection is cut by the network", async () => {
+    const proxy = await startTcpProxy(targetOf(inject("databaseUrl")));
+    const cut = await startServer({ db: { url: proxy.via(inject("databaseUrl")) } });
+    cleanups.push(
+      () => cut.close(),
+      () => proxy.close(),
+    );
+    const user = newUser();
+    const sse = await stream(cut, user);
+    await create(b, user, "before");
+    await sse.waitFor(1);
+
+    proxy.cut();
+    const titles = Array.from({ length: 20 }, (_, i) => `during the cut ${i}`);
+    for (const title of titles) await create(b, user, title);
+    proxy.restore();
+    // The instance opens its listening connection again and every stream reads from its cursor.
+    const events = await sse.waitFor(21, { timeoutMs: 15_000 });
+    expect(events.slice(1).map((e) => JSON.parse(e.data).task.title)).toEqual(titles);
+    expect(new Set(events.map((e) => e.id)).size).toBe(21);
+  });
+
+  it("never carries another user's change, and refuses what it must", async () => {
+    const alice = newUser();
+    const bob = newUser();
+    const aliceStream = await stream(a, alice);
+    const bobTrpc = subscribe(a, bob);
+    await bobTrpc.started;
+    await create(b, alice, "alice's");
+    await aliceStream.waitFor(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bobTrpc.seen).toEqual([]);
+
+    const noToken = await openRestStream(`${a.baseUrl}${eventsPath(alice)}`, {});
+    expect(noToken.status).toBe(401);
+    const wrongUser = await stream(a, bob, {}, eventsPath(alice));
+    expect(wrongUser.status).toBe(403);
+    const inUrl = await stream(a, alice, {}, `${eventsPath(alice)}?access_token=${alice.token}`);
+    expect(inUrl.status).toBe(400);
+    expect(JSON.stringify(inUrl.body)).toMatch(/never accepted in a URL/);
+    const badCursor = await stream(a, alice, { "last-event-id": "nonsense" });
+    expect(badCursor.status).toBe(400);
+  });
+
+  it("holds at most N streams per user (429 with Retry-After), then takes one again", async () => {
+    const limited = await startServer({ liveLimits: { perUser: 2 } });
+    cleanups.push(() => limited.close());
+    const user = newUser();
+    const one = await stream(limited, user);
+    await stream(limited, user);
+    const third = await stream(limited, user);
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
+    one.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await stream(limited, user)).status).toBe(200);
+    expect(limited.live.open).toBe(2);
+  });
+
+  it("ends a stream when its token expires, with a last event that says so", async () => {
+    const id = `user_${crypto.randomUUID()}`;
+    const token = signHs256Token({ secret: TEST_SECRET, userId: id, expiresInSeconds: 2 });
+    const user = { id, token, auth: `Bearer ${token}` };
+    const sse = await stream(a, user);
+    const [end] = await sse.waitFor(1, { event: "end", timeoutMs: 8_000 });
+    expect(JSON.parse(end?.data ?? "")).toEqual({ reason: "token_expired" });
+    await sse.ended;
+  });
+
+  it("ends every stream on shutdown with a hint to reconnect", async () => {
+    const closing = await startServer();
+    const user = newUser();
+    const sse = await stream(closing, user);
+    expect(closing.live.open).toBe(1);
+    closing.live.shutdown();
+    const [end] = await sse.waitFor(1, { event: "end" });
+    expect(JSON.parse(end?.data ?? "")).toEqual({ reason: "shutdown" });
+    await sse.ended;
+    await closing.close();
+  });
+});
