@@ -1,5 +1,6 @@
 import type { TokenVerifier } from "@todo/api/auth";
 import type { LiveHub } from "@todo/api/live";
+import { redeem } from "@todo/api/live/tickets";
 import type { Db } from "@todo/db/client";
 import cors from "cors";
 import express, { type RequestHandler } from "express";
@@ -94,9 +95,21 @@ export function createApp(options: AppOptions): express.Express {
 
   const surfaces = ["/api", "/trpc"];
   app.use(surfaces, requestDeadline(options.requestTimeoutMs ?? 15_000));
-  app.use(surfaces, identifyRequest(verifier));
+  // A stream ticket is a credential only where live streams are offered.
+  const redeemTicket = options.live ? (ticket: string) => redeem(db, ticket) : undefined;
+  app.use(surfaces, identifyRequest(verifier, redeemTicket));
   if (options.rateLimit) app.use(surfaces, options.rateLimit);
-  app.use("/trpc", trpcHandler({ db, logger, maxBodySize: BODY_LIMIT_BYTES, live: options.live }));
+  app.use(
+    "/trpc",
+    trpcHandler({
+      db,
+      logger,
+      maxBodySize: BODY_LIMIT_BYTES,
+      live: options.live,
+      verifier,
+      redeem: redeemTicket,
+    }),
+  );
   app.use("/api", restRouter({ db, bodyLimit: `${BODY_LIMIT_BYTES}b`, live: options.live }));
   app.use(notFound);
   app.use(errorHandler(logger));

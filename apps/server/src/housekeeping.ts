@@ -25,8 +25,8 @@ export function startHousekeeping(options: HousekeepingOptions): { stop: () => P
   const round = async () => {
     try {
       const purged = await purgeExpired(db, { retentionDays });
-      if (purged.tombstones > 0 || purged.idempotencyKeys > 0) {
-        logger.info({ purged }, "Purged expired tombstones and idempotency keys");
+      if (Object.values(purged).some((count) => count > 0)) {
+        logger.info({ purged }, "Purged expired tombstones, idempotency keys and stream tickets");
       }
     } catch (err) {
       logger.warn({ err }, "Purge failed; retrying at the next round");

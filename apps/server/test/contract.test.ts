@@ -23,6 +23,7 @@ describe("OpenAPI document", () => {
       "/api/{user_id}/tasks",
       "/api/{user_id}/tasks/changes",
       "/api/{user_id}/tasks/events",
+      "/api/{user_id}/tasks/events/ticket",
       "/api/{user_id}/tasks/batch",
       "/api/{user_id}/tasks/clear-completed",
       "/api/{user_id}/tasks/stats",

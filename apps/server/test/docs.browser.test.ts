@@ -51,7 +51,7 @@ it.runIf(available)("opens /docs in Chromium and shows the task routes", async (
         "/api/{user_id}/tasks/{id}/complete",
       ]),
     );
-    expect(await page.locator(".opblock").count()).toBe(12);
+    expect(await page.locator(".opblock").count()).toBe(13);
     expect(failed).toEqual([]);
     mkdirSync(join(import.meta.dirname, "artifacts"), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: false });

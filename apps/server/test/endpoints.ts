@@ -145,6 +145,15 @@ export const restEndpoints: Endpoint[] = [
     invalid: stream(`?since=${"x".repeat(201)}`),
   },
   {
+    name: "POST /api/:user_id/tasks/events/ticket",
+    surface: "rest",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: r("POST", (t) => `${tasks(t)}/events/ticket`),
+    invalid: null,
+  },
+  {
     name: "POST /api/:user_id/tasks/batch",
     surface: "rest",
     scoped: true,
@@ -276,6 +285,15 @@ export const trpcEndpoints: Endpoint[] = [
     success: 200,
     call: subscription(undefined),
     invalid: subscription({ since: "x".repeat(201) }),
+  },
+  {
+    name: "task.streamTicket",
+    surface: "trpc",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: t((c) => c.task.streamTicket.mutate()),
+    invalid: null,
   },
   {
     name: "task.clearCompleted",

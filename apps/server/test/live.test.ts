@@ -2,6 +2,10 @@
 // LISTEN/NOTIFY, reading the change feed, so nothing is lost across a cut stream or a cut
 // listening connection, and no user ever hears of another's tasks.
 import { signHs256Token } from "@todo/api/auth";
+import type { AppRouter } from "@todo/api/router";
+import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { EventSource } from "eventsource";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   newUser,
@@ -221,5 +225,96 @@ describe("live updates", () => {
     expect(JSON.parse(end?.data ?? "")).toEqual({ reason: "shutdown" });
     await sse.ended;
     await closing.close();
+  });
+});
+
+describe("stream tickets (a browser's EventSource sends no header)", () => {
+  async function ticketFor(user: TestUser) {
+    const res = await rest(a, "POST", `${eventsPath(user)}/ticket`, { auth: user.auth });
+    expect(res.status).toBe(200);
+    return res.body.data as { ticket: string; expiresAt: string };
+  }
+
+  it("opens a REST stream once, for its own user, within its minute", async () => {
+    const alice = newUser();
+    const { ticket, expiresAt } = await ticketFor(alice);
+    const ttl = Date.parse(expiresAt) - Date.now();
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    const url = (t: string, user = alice) => `${a.baseUrl}${eventsPath(user)}?ticket=${t}`;
+
+    const opened = await openRestStream(url(ticket), {});
+    cleanups.push(() => opened.close());
+    expect(opened.status).toBe(200);
+    await create(b, alice, "seen through a ticket");
+    expect(JSON.parse((await opened.waitFor(1))[0]?.data ?? "").task.title).toBe(
+      "seen through a ticket",
+    );
+
+    // Used once: never again, not even by its owner.
+    const reused = await openRestStream(url(ticket), {});
+    expect(reused.status).toBe(401);
+    // Bound to its user: on another user's path, 403.
+    const bob = newUser();
+    const elsewhere = await openRestStream(url((await ticketFor(alice)).ticket, bob), {});
+    expect(elsewhere.status).toBe(403);
+    // With a header too: ambiguous.
+    const both = await openRestStream(url((await ticketFor(alice)).ticket), {
+      authorization: alice.auth,
+    });
+    expect(both.status).toBe(400);
+    // Expired.
+    const stale = await ticketFor(alice);
+    const admin = new pg.Client({ connectionString: inject("databaseUrl") });
+    await admin.connect();
+    await admin.query("UPDATE stream_tickets SET expires_at = now() - interval '1 second'");
+    await admin.end();
+    expect((await openRestStream(url(stale.ticket), {})).status).toBe(401);
+    // Made up.
+    expect((await openRestStream(url("x".repeat(43)), {})).status).toBe(401);
+    // A ticket is no credential anywhere else.
+    const listed = await fetch(
+      `${a.baseUrl}/api/${alice.id}/tasks?ticket=${(await ticketFor(alice)).ticket}`,
+    );
+    expect(listed.status).toBe(401);
+  });
+
+  it("opens a tRPC subscription through connectionParams, and refuses a token there", async () => {
+    const user = newUser();
+    const { ticket } = await ticketFor(user);
+    const seen: unknown[] = [];
+    let started!: () => void;
+    const ready = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const browserLike = createTRPCClient<AppRouter>({
+      links: [
+        splitLink({
+          condition: (op) => op.type === "subscription",
+          true: httpSubscriptionLink({
+            url: `${a.baseUrl}/trpc`,
+            EventSource,
+            connectionParams: { ticket },
+          }),
+          false: httpLink({ url: `${a.baseUrl}/trpc` }),
+        }),
+      ],
+    });
+    const sub = browserLike.task.onChange.subscribe(undefined, {
+      onStarted: () => started(),
+      onData: (event) => seen.push(event),
+    });
+    cleanups.push(() => sub.unsubscribe());
+    await ready;
+    await create(b, user, "through connectionParams");
+    const until = Date.now() + 5_000;
+    while (seen.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toHaveLength(1);
+
+    const withToken = await fetch(
+      `${a.baseUrl}/trpc/task.onChange?connectionParams=${encodeURIComponent(JSON.stringify({ token: user.token }))}&input=%7B%7D`,
+      { headers: { accept: "text/event-stream" } },
+    );
+    expect(await withToken.text()).toMatch(/never accepted in a URL/);
   });
 });

@@ -1,13 +1,14 @@
 // What the server purges on a schedule: tombstones past their retention (the change feed's
-// horizon moves with them) and Idempotency-Key answers past their 24 hours. Each purge runs on one
-// instance at a time; the others skip the round.
+// horizon moves with them), Idempotency-Key answers past their 24 hours, and expired stream
+// tickets. The first two run on one instance at a time; the others skip the round.
 import type { Db } from "@todo/db/client";
 import { purgeIdempotencyKeys } from "./idempotency/idempotency.ts";
+import { purgeTickets } from "./live/tickets.ts";
 import { purgeTombstones } from "./task/task.ts";
 
 export const TOMBSTONE_RETENTION_DAYS_DEFAULT = 30;
 
-export type Purged = { tombstones: number; idempotencyKeys: number };
+export type Purged = { tombstones: number; idempotencyKeys: number; streamTickets: number };
 
 /** One round of purging; how many rows of each kind went. */
 export async function purgeExpired(
@@ -16,5 +17,6 @@ export async function purgeExpired(
 ): Promise<Purged> {
   const tombstones = await purgeTombstones({ db }, { retentionDays });
   const idempotencyKeys = await purgeIdempotencyKeys({ db });
-  return { tombstones, idempotencyKeys };
+  const streamTickets = await purgeTickets(db);
+  return { tombstones, idempotencyKeys, streamTickets };
 }

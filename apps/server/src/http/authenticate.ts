@@ -1,5 +1,5 @@
 import type { TokenVerifier } from "@todo/api/auth";
-import { identityOf } from "@todo/api/auth/identity";
+import { identityOf, type TicketRedeemer } from "@todo/api/auth/identity";
 import type { RequestHandler } from "express";
 import "./locals.ts";
 
@@ -24,15 +24,29 @@ export function authorizationOf(rawHeaders: readonly string[]): string[] {
  * on first use (the rate limit, the REST path's user id or protectedProcedure, whichever asks
  * first) and never twice. Nothing is verified or answered here, so unknown routes still 404.
  */
-export function identifyRequest(verifier: TokenVerifier): RequestHandler {
+export function identifyRequest(verifier: TokenVerifier, redeem?: TicketRedeemer): RequestHandler {
   return (req, res, next) => {
+    // A stream ticket counts only where a browser's EventSource needs one: the REST live stream.
+    const ticket =
+      redeem &&
+      req.method === "GET" &&
+      STREAM_PATH.test(req.path) &&
+      typeof req.query.ticket === "string"
+        ? req.query.ticket
+        : undefined;
     res.locals.identify = identityOf(
       verifier,
-      { authorization: authorizationOf(req.rawHeaders) },
-      (token) => {
-        res.locals.userId = token.userId;
+      { authorization: authorizationOf(req.rawHeaders), ticket },
+      {
+        onVerified: (token) => {
+          res.locals.userId = token.userId;
+        },
+        redeem,
       },
     );
     next();
   };
 }
+
+/** The REST live stream's path, below /api. */
+const STREAM_PATH = /^\/[^/]+\/tasks\/events$/;

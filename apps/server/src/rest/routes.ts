@@ -5,6 +5,7 @@
 import { AppError } from "@todo/api/errors";
 import {
   zDeletedCount,
+  zStreamTicket,
   zTask,
   zTaskBatchInput,
   zTaskBatchResult,
@@ -86,7 +87,10 @@ function streamStart(req: Request): string | undefined {
         "A bearer token is never accepted in a URL: send it in the Authorization header",
       );
     }
-    if (key !== "since") throw new AppError("BAD_REQUEST", `Unknown query parameter "${key}"`);
+    // `ticket`: a stream ticket, taken as the request's credential (http/authenticate.ts).
+    if (key !== "since" && key !== "ticket") {
+      throw new AppError("BAD_REQUEST", `Unknown query parameter "${key}"`);
+    }
   }
   return req.get("last-event-id") || (query.since as string | undefined);
 }
@@ -270,7 +274,13 @@ export const REST_ROUTES: RestRoute[] = [
         "`text/event-stream`: each change of the feed as `id: <cursor>`, `event: change`, `data: { id, deleted, task }`, first what the feed holds after `Last-Event-ID` (or `?since=`), then each change as it commits; without either, from now. A `: ping` comment at least every 15 s and a `retry:` hint; `event: end` with `data: { reason }` (`token_expired`, `shutdown`) before the server closes it. A client that does not keep up is disconnected; it resumes with Last-Event-ID.",
       requestParams: {
         path: userPath,
-        query: z.object({ since: z.string().optional() }),
+        query: z.object({
+          since: z.string().optional(),
+          ticket: z.string().optional().meta({
+            description:
+              "A stream ticket (POST …/events/ticket), instead of the Authorization header",
+          }),
+        }),
         header: z.object({ "Last-Event-ID": z.string().optional() }),
       },
       responses: {
@@ -280,6 +290,26 @@ export const REST_ROUTES: RestRoute[] = [
         },
         ...commonErrors,
         "410": errorResponse("The cursor is older than the retained deletions: sync from scratch"),
+      },
+    },
+  },
+  {
+    method: "post",
+    path: "/api/{user_id}/tasks/events/ticket",
+    procedure: "task.streamTicket",
+    call: (caller) => caller.task.streamTicket(),
+    answer: "data",
+    success: 200,
+    operation: {
+      operationId: "createStreamTicket",
+      summary: "A ticket for a browser's EventSource",
+      description:
+        "A browser's native EventSource cannot send an Authorization header, and a token is never taken from a URL: open the stream with `?ticket=<ticket>` instead (tRPC: `connectionParams: { ticket }`). At most 60 s, bound to this user, usable once; the stream it opens ends when the token it was issued for expires.",
+      requestParams: { path: userPath, header: writeHeaders },
+      responses: {
+        "200": writeResponse("The ticket", zStreamTicket),
+        ...commonErrors,
+        ...keyErrors,
       },
     },
   },

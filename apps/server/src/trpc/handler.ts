@@ -1,25 +1,69 @@
+import type { TokenVerifier } from "@todo/api/auth";
+import { type Identity, identityOf, type TicketRedeemer } from "@todo/api/auth/identity";
 import { AppError, httpStatusOf } from "@todo/api/errors";
 import type { LiveHub } from "@todo/api/live";
 import { appRouter } from "@todo/api/router";
 import { createContextInner, MAX_BATCH_SIZE, tagRequestId } from "@todo/api/trpc";
 import type { Db } from "@todo/db/client";
+import { TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import type { Logger } from "pino";
 import { httpRulesOf, requestIdOf, wwwAuthenticate } from "../http/answers.ts";
+import { authorizationOf } from "../http/authenticate.ts";
 
-export type TrpcOptions = { db: Db; logger: Logger; maxBodySize: number; live?: LiveHub };
+export type TrpcOptions = {
+  db: Db;
+  logger: Logger;
+  maxBodySize: number;
+  live?: LiveHub;
+  /** With `redeem`: a subscription's identity from a stream ticket in its connectionParams. */
+  verifier?: TokenVerifier;
+  redeem?: TicketRedeemer;
+};
+
+/** The identity a subscription's connectionParams carry (a stream ticket), if any. */
+function ticketIdentity(
+  connectionParams: Record<string, unknown> | null | undefined,
+  rawHeaders: string[],
+  { verifier, redeem }: Pick<TrpcOptions, "verifier" | "redeem">,
+  onVerified: (token: { userId: string }) => void,
+): Identity | undefined {
+  if (!connectionParams) return undefined;
+  // connectionParams travel in the URL, where a bearer token never goes.
+  if (Object.keys(connectionParams).some((key) => /token|authorization|bearer/i.test(key))) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: "A bearer token is never accepted in a URL: send it in the Authorization header",
+    });
+  }
+  const { ticket } = connectionParams;
+  if (typeof ticket !== "string" || !verifier || !redeem) return undefined;
+  return identityOf(
+    verifier,
+    { authorization: authorizationOf(rawHeaders), ticket },
+    { redeem, onVerified },
+  );
+}
 
 /** tRPC over HTTP at /trpc; the context is createContextInner with the request's identity. */
-export function trpcHandler({ db, logger, maxBodySize, live }: TrpcOptions) {
+export function trpcHandler({ db, logger, maxBodySize, live, verifier, redeem }: TrpcOptions) {
   return createExpressMiddleware({
     router: appRouter,
     maxBodySize,
     // A frontend's httpBatchLink batches; a batch is bounded so one request cannot fan out.
     maxBatchSize: MAX_BATCH_SIZE,
-    createContext({ req, res }) {
+    createContext({ req, res, info }) {
+      const fromTicket = ticketIdentity(
+        info.connectionParams,
+        req.rawHeaders,
+        { verifier, redeem },
+        (token) => {
+          res.locals.userId = token.userId;
+        },
+      );
       return createContextInner({
         db,
-        identify: res.locals.identify,
+        identify: fromTicket ?? res.locals.identify,
         requestId: requestIdOf(res),
         // Mutations come as POST; a key on a query is ignored (a query changes nothing).
         idempotencyKey: req.method === "POST" ? req.get("idempotency-key") : undefined,

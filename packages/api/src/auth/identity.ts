@@ -1,8 +1,14 @@
 import { AppError } from "../errors.ts";
 import { authenticate, type TokenVerifier, type VerifiedToken } from "./verifier.ts";
 
-/** What a request presented to prove who it is: every Authorization header it carried. */
-export type Credentials = { authorization: readonly string[] };
+/**
+ * What a request presented to prove who it is: every Authorization header it carried, and a
+ * stream ticket where a live stream takes one (a browser's EventSource cannot send headers).
+ */
+export type Credentials = { authorization: readonly string[]; ticket?: string };
+
+/** How a ticket is used up, giving the identity it was issued for (see live/tickets.ts). */
+export type TicketRedeemer = (ticket: string) => Promise<VerifiedToken>;
 
 /**
  * A request's identity, established on first use and shared after: however many procedures a
@@ -17,21 +23,34 @@ export const AMBIGUOUS_CREDENTIALS_MESSAGE = "Send exactly one Authorization hea
 export function identityOf(
   verifier: TokenVerifier,
   credentials: Credentials,
-  onVerified?: (token: VerifiedToken) => void,
+  options: { onVerified?: (token: VerifiedToken) => void; redeem?: TicketRedeemer } = {},
 ): Identity {
   let verified: Promise<VerifiedToken> | undefined;
   return () => {
-    verified ??= verify(verifier, credentials).then((token) => {
-      onVerified?.(token);
+    verified ??= verify(verifier, credentials, options.redeem).then((token) => {
+      options.onVerified?.(token);
       return token;
     });
     return verified;
   };
 }
 
-async function verify(verifier: TokenVerifier, { authorization }: Credentials) {
+async function verify(
+  verifier: TokenVerifier,
+  { authorization, ticket }: Credentials,
+  redeem: TicketRedeemer | undefined,
+) {
   // Which one would count is anyone's guess (proxies keep the first or the last): refuse both.
   if (authorization.length > 1) throw new AppError("BAD_REQUEST", AMBIGUOUS_CREDENTIALS_MESSAGE);
+  if (ticket !== undefined) {
+    if (authorization.length > 0) {
+      throw new AppError(
+        "BAD_REQUEST",
+        "Send an Authorization header or a stream ticket, not both",
+      );
+    }
+    if (redeem) return redeem(ticket);
+  }
   return authenticate(verifier, authorization[0]);
 }
 

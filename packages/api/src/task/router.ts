@@ -1,12 +1,14 @@
 import { tracked } from "@trpc/server";
 import { AppError } from "../errors.ts";
 import { openLiveChanges } from "../live/live.ts";
+import { issueTicket } from "../live/tickets.ts";
 import { type Context, mutate, protectedProcedure, router, scopeOf } from "../trpc.ts";
 import { decodeFeedCursor } from "./cursor.ts";
 import {
   TASK_DEFAULTS,
   zDeleted,
   zDeletedCount,
+  zStreamTicket,
   zTask,
   zTaskBatchInput,
   zTaskBatchOutput,
@@ -99,6 +101,16 @@ export const taskRouter = router({
         }
       })();
     }),
+
+  /**
+   * A ticket for a browser's live stream (EventSource sends no header; a token never goes in a
+   * URL): `?ticket=` on the REST stream, `connectionParams: { ticket }` for tRPC. At most 60 s,
+   * bound to the caller, usable once.
+   */
+  streamTicket: protectedProcedure.output(zStreamTicket).mutation(async ({ ctx, path }) => {
+    const { expiresAt } = await ctx.identify();
+    return mutate(ctx, { path, input: null }, (scope) => issueTicket(scope, expiresAt));
+  }),
 
   create: protectedProcedure
     .input(zTaskCreate)

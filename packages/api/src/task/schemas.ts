@@ -234,6 +234,11 @@ export const zTaskOnChangeInput = z
   })
   .optional();
 
+/** A stream ticket: what a browser's EventSource sends instead of a header. */
+export const zStreamTicket = z
+  .object({ ticket: z.string(), expiresAt: z.iso.datetime({ offset: true }) })
+  .meta({ id: "StreamTicket" });
+
 export const BATCH_MAX_OPS = 100;
 
 /** One operation of task.batch, named by `op`, with the fields of the procedure it stands for. */
