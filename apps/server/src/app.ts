@@ -40,6 +40,8 @@ export function createApp(options: AppOptions): express.Express {
   const { db, verifier, logger } = options;
   const app = express();
   app.disable("x-powered-by");
+  // No automatic weak ETag on every JSON answer (a hash of each body): a task's ETag is its version.
+  app.set("etag", false);
   app.set("query parser", "simple");
 
   app.use(requestLogging(logger));

@@ -37,6 +37,7 @@ it("answers 409 while the first request with an Idempotency-Key still runs", asy
     headers,
   });
   expect(meanwhile.status).toBe(409);
+  expect(meanwhile.headers.get("retry-after")).toBe("1");
   expect(meanwhile.body.error.message).toMatch(/still being processed/);
   await locker.query("COMMIT");
   await locker.end();

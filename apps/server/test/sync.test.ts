@@ -141,10 +141,11 @@ describe("change feed", () => {
     for (let i = 0; i < 3; i++) await create(user, { title: `t${i}` });
     const listCursor = (await rest(server, "GET", `${tasksOf(user)}?limit=1`, { auth: user.auth }))
       .body.meta.nextCursor;
-    const forged = Buffer.from(
-      JSON.stringify({ f: 1, x: "99999999999999999999", i: MISSING_ID }),
-    ).toString("base64url");
-    for (const since of [listCursor, "nonsense", forged, "e30"]) {
+    const forge = (x: string) =>
+      Buffer.from(JSON.stringify({ f: 1, x, i: MISSING_ID })).toString("base64url");
+    // Past bigint; and a transaction this database has not begun (another database's cursor).
+    const forged = [forge("99999999999999999999"), forge("999999999999")];
+    for (const since of [listCursor, "nonsense", ...forged, "e30"]) {
       const res = await rest(server, "GET", `${tasksOf(user)}/changes?since=${since}`, {
         auth: user.auth,
       });
@@ -359,11 +360,28 @@ describe("Idempotency-Key", () => {
       batched.task.create.mutate({ title: "b1" }),
       batched.task.create.mutate({ title: "b2" }),
     ]);
-    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    // Refused whole, before any of it runs.
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    const titles = (await trpcClient(server, user.auth).task.list.query({})).items.map(
+      (t) => t.title,
+    );
+    expect(titles).toEqual(["trpc once"]);
 
-    const bad = await create(user, { title: "x" }, { "idempotency-key": "two words" });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/Idempotency-Key/);
+    for (const key of ["two words", '""', '"unterminated', "x;p=1", "é"]) {
+      const bad = await create(user, { title: "x" }, { "idempotency-key": key });
+      expect(bad.status, key).toBe(400);
+      expect(bad.body.error.message, key).toMatch(/Idempotency-Key/);
+    }
+    // Two headers: named as such.
+    const two = await create(user, { title: "x" }, { "idempotency-key": "a, b" });
+    expect(two.body.error.message).toBe("Send exactly one Idempotency-Key header");
+
+    // An invalid request is refused (400) and keeps nothing: the key can carry the fixed request.
+    const fresh = { "idempotency-key": crypto.randomUUID() };
+    expect((await create(user, { title: "" }, fresh)).status).toBe(400);
+    const fixed = await create(user, { title: "fixed" }, fresh);
+    expect(fixed.status).toBe(201);
+    expect(fixed.headers.get("idempotent-replayed")).toBeNull();
   });
 });
 
@@ -449,6 +467,25 @@ describe("batch", () => {
     expect(res.body.data.filter((r: { ok: boolean }) => r.ok)).toHaveLength(2);
     const list = await rest(server, "GET", tasksOf(user), { auth: user.auth });
     expect(list.body.data).toHaveLength(2);
+  });
+
+  it("names the first invalid operation of a batch, on both surfaces", async () => {
+    const user = newUser();
+    const ops = [
+      { op: "create", title: "fine" },
+      { op: "create", title: "also fine" },
+      { op: "create", title: "" },
+    ];
+    const res = await rest(server, "POST", `${tasksOf(user)}/batch`, {
+      auth: user.auth,
+      body: { ops },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: "BAD_REQUEST", index: 2 });
+    const viaTrpc = await trpcClient(server, user.auth)
+      .task.batch.mutate({ ops } as never)
+      .catch((error) => error);
+    expect(viaTrpc.data).toMatchObject({ code: "BAD_REQUEST", index: 2 });
   });
 
   it("refuses an empty batch, more than 100 operations, or an unknown op with 400", async () => {

@@ -4,7 +4,13 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
 import { type Credentials, type Identity, identityOf } from "./auth/identity.ts";
 import type { TokenVerifier } from "./auth/verifier.ts";
-import { AppError, type AppErrorCode, ERROR_HTTP, httpStatusOf } from "./errors.ts";
+import {
+  AppError,
+  type AppErrorCode,
+  ERROR_HTTP,
+  type ErrorDetails,
+  httpStatusOf,
+} from "./errors.ts";
 import { type KeyUse, once } from "./idempotency/idempotency.ts";
 import type { LiveHub } from "./live/live.ts";
 import type { Scope } from "./sql.ts";
@@ -78,6 +84,20 @@ export function validationIssues(error: TRPCError): ValidationIssues | undefined
   return error.cause instanceof ZodError ? z.flattenError(error.cause) : undefined;
 }
 
+/**
+ * What an error names beyond its message: an atomic batch's failed operation, or the first
+ * invalid operation of a batch (`ops.<index>…` in its validation issues).
+ */
+export function errorDetails(error: TRPCError): ErrorDetails | undefined {
+  if (error.cause instanceof AppError) return error.cause.details;
+  if (!(error.cause instanceof ZodError)) return undefined;
+  for (const issue of error.cause.issues) {
+    const [field, index] = issue.path;
+    if (field === "ops" && typeof index === "number") return { index };
+  }
+  return undefined;
+}
+
 export const MALFORMED_JSON_MESSAGE = "Malformed JSON body";
 export const MALFORMED_JSON_INPUT_MESSAGE = 'Malformed JSON in the "input" parameter';
 export const BODY_TOO_LARGE_MESSAGE = "Request body too large";
@@ -138,7 +158,7 @@ const t = initTRPC.context<Context>().create({
     return {
       ...shape,
       message,
-      data: { ...data, code, httpStatus, issues, requestId, ...app?.details },
+      data: { ...data, code, httpStatus, issues, requestId, ...errorDetails(error) },
     };
   },
 });

@@ -1,6 +1,15 @@
 import type { AppRouter } from "@todo/api/router";
-import { createTRPCClient, httpBatchLink, httpLink, splitLink } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpLink,
+  httpSubscriptionLink,
+  splitLink,
+} from "@trpc/client";
+import { EventSource as HeaderEventSource } from "eventsource";
 
+// Errors of every call are TRPCClientError: `error.data.code`, `error.data.httpStatus`, ….
+export { TRPCClientError } from "@trpc/client";
 export type { AppRouter };
 
 export type ClientOptions = {
@@ -8,6 +17,13 @@ export type ClientOptions = {
   url: string;
   /** Returns the current bearer token (Better Auth's JWT); called for every request. */
   getToken: () => string | Promise<string>;
+  /**
+   * How live subscriptions (`task.onChange`) authenticate. `header` (the default outside
+   * browsers): the Authorization header, through the `eventsource` package. `ticket` (the default
+   * in browsers, whose EventSource cannot send headers): a stream ticket fetched with the token
+   * before each (re)connection, sent in connectionParams. A token never goes in a URL.
+   */
+  live?: "header" | "ticket";
 };
 
 /** Per-call options: `mutate(input, { context: { idempotencyKey } })`. */
@@ -23,27 +39,62 @@ export type CallContext = {
 const keyOf = (context: Record<string, unknown>) =>
   typeof context.idempotencyKey === "string" ? context.idempotencyKey : undefined;
 
+/** A browser's own EventSource (which sends no headers) is there. */
+const inBrowser = () =>
+  typeof (globalThis as { document?: unknown }).document !== "undefined" &&
+  typeof (globalThis as { EventSource?: unknown }).EventSource === "function";
+
 /**
- * A typed tRPC client: `client.task.list.query(…)`, `client.task.create.mutate(…)`. Calls are
- * batched (at most 10 per request), but a mutation with an Idempotency-Key goes alone, since the
- * key is a header and covers one call.
+ * A typed tRPC client: `client.task.list.query(…)`, `client.task.create.mutate(…)`,
+ * `client.task.onChange.subscribe(…)`. Calls are batched (at most 10 per request), but a mutation
+ * with an Idempotency-Key goes alone, since the key is a header and covers one call; subscriptions
+ * run over Server-Sent Events and resume from the last event after a reconnect.
  */
-export function createClient({ url, getToken }: ClientOptions) {
+export function createClient({ url, getToken, live }: ClientOptions) {
   const endpoint = `${url.replace(/\/+$/, "")}/trpc`;
   const auth = async () => ({ authorization: `Bearer ${await getToken()}` });
+  const calls = splitLink({
+    condition: (op) => keyOf(op.context) !== undefined,
+    true: httpLink({
+      url: endpoint,
+      headers: async ({ op }) => ({
+        ...(await auth()),
+        "idempotency-key": keyOf(op.context) as string,
+      }),
+    }),
+    // The server takes at most 10 calls per batch.
+    false: httpBatchLink({ url: endpoint, maxItems: 10, headers: auth }),
+  });
+  const subscriptions =
+    (live ?? (inBrowser() ? "ticket" : "header")) === "ticket"
+      ? httpSubscriptionLink({
+          url: endpoint,
+          // A new ticket for every (re)connection: each is usable once.
+          connectionParams: async () => {
+            const tickets = createTRPCClient<AppRouter>({
+              links: [httpLink({ url: endpoint, headers: auth })],
+            });
+            return { ticket: (await tickets.task.streamTicket.mutate()).ticket };
+          },
+        })
+      : httpSubscriptionLink<AppRouter, typeof HeaderEventSource>({
+          url: endpoint,
+          EventSource: HeaderEventSource,
+          // Asked again on every (re)connection, so a renewed token is used.
+          eventSourceOptions: async () => {
+            const headers = await auth();
+            return {
+              fetch: (input, init) =>
+                fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
+            };
+          },
+        });
   return createTRPCClient<AppRouter>({
     links: [
       splitLink({
-        condition: (op) => keyOf(op.context) !== undefined,
-        true: httpLink({
-          url: endpoint,
-          headers: async ({ op }) => ({
-            ...(await auth()),
-            "idempotency-key": keyOf(op.context) as string,
-          }),
-        }),
-        // The server takes at most 10 calls per batch.
-        false: httpBatchLink({ url: endpoint, maxItems: 10, headers: auth }),
+        condition: (op) => op.type === "subscription",
+        true: subscriptions,
+        false: calls,
       }),
     ],
   });

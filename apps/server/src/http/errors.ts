@@ -1,6 +1,7 @@
 import { AppError, codeOfStatus, httpStatusOf } from "@todo/api/errors";
 import {
   BODY_TOO_LARGE_MESSAGE,
+  errorDetails,
   INTERNAL_MESSAGE,
   INVALID_INPUT_MESSAGE,
   MALFORMED_JSON_MESSAGE,
@@ -65,7 +66,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         code,
         message: issues ? INVALID_INPUT_MESSAGE : known.message,
         ...(issues ? { issues } : {}),
-        ...(app instanceof AppError ? app.details : {}),
+        ...(known instanceof TRPCError ? errorDetails(known) : known.details),
       });
       return;
     }

@@ -1,6 +1,7 @@
 import type { TokenVerifier } from "@todo/api/auth";
 import { type Identity, identityOf, type TicketRedeemer } from "@todo/api/auth/identity";
 import { AppError, httpStatusOf } from "@todo/api/errors";
+import { ONE_CALL_PER_KEY_MESSAGE } from "@todo/api/idempotency";
 import type { LiveHub } from "@todo/api/live";
 import { appRouter } from "@todo/api/router";
 import { createContextInner, MAX_BATCH_SIZE, tagRequestId } from "@todo/api/trpc";
@@ -53,6 +54,10 @@ export function trpcHandler({ db, logger, maxBodySize, live, verifier, redeem }:
     // A frontend's httpBatchLink batches; a batch is bounded so one request cannot fan out.
     maxBatchSize: MAX_BATCH_SIZE,
     createContext({ req, res, info }) {
+      // A key covers one call: a batch of several with one key is refused before any of it runs.
+      if (req.method === "POST" && info.calls.length > 1 && req.get("idempotency-key")) {
+        throw new TRPCError({ code: "BAD_REQUEST", message: ONE_CALL_PER_KEY_MESSAGE });
+      }
       const fromTicket = ticketIdentity(
         info.connectionParams,
         req.rawHeaders,

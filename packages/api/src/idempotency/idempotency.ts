@@ -32,22 +32,27 @@ type Outcome =
   | { ok: true; data: unknown }
   | { ok: false; error: { code: AppErrorCode; message: string; details?: ErrorDetails } };
 
-// The draft's form is a Structured Field string ("..."); a bare token, as many clients send, is
-// taken too. Visible ASCII only, 1-255 characters.
+// The draft's form is a Structured Field string ("..."): printable ASCII without `"` or `\`.
+// A bare token, as many clients send (a UUID, base64), is taken too, as the same key.
 const QUOTED = /^"([\x20\x21\x23-\x5b\x5d-\x7e]{1,255})"$/;
-const BARE = /^[\x21-\x7e]{1,255}$/;
+const BARE = /^[A-Za-z0-9._~:+/=-]{1,255}$/;
+
+export const ONE_CALL_PER_KEY_MESSAGE =
+  "An Idempotency-Key covers one call: send each mutation in a request of its own (or use task.batch)";
 
 /** The key a header carries; a malformed one is BAD_REQUEST. */
 export function parseIdempotencyKey(header: string): string {
   const value = header.trim();
   const key = QUOTED.exec(value)?.[1] ?? (BARE.test(value) ? value : undefined);
-  if (key === undefined) {
-    throw new AppError(
-      "BAD_REQUEST",
-      'Idempotency-Key must be 1-255 visible ASCII characters, as in "8e03978e-40d5-43e8"',
-    );
+  if (key !== undefined) return key;
+  // Two headers arrive joined by a comma.
+  if (/^[^"]*,|",/.test(value)) {
+    throw new AppError("BAD_REQUEST", "Send exactly one Idempotency-Key header");
   }
-  return key;
+  throw new AppError(
+    "BAD_REQUEST",
+    'Idempotency-Key must be a quoted string of 1-255 printable ASCII characters (as in "8e03978e-40d5"), or a bare UUID or token',
+  );
 }
 
 const digestOf = (request: unknown) =>
@@ -73,12 +78,7 @@ export async function once<T>(
 ): Promise<T> {
   if (use.header === undefined) return work(scope);
   const key = parseIdempotencyKey(use.header);
-  if (use.used) {
-    throw new AppError(
-      "BAD_REQUEST",
-      "An Idempotency-Key covers one call: send each mutation in a request of its own (or use task.batch)",
-    );
-  }
+  if (use.used) throw new AppError("BAD_REQUEST", ONE_CALL_PER_KEY_MESSAGE);
   use.used = true;
   const { userId } = scope;
   const digest = digestOf(request);
@@ -104,6 +104,7 @@ export async function once<T>(
       throw new AppError(
         "CONFLICT",
         "A request with this Idempotency-Key is still being processed; retry shortly",
+        { retryAfterSeconds: 1 },
       );
     }
     use.replayed = true;

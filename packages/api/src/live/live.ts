@@ -7,7 +7,7 @@ import { AppError } from "../errors.ts";
 import type { Scope } from "../sql.ts";
 import { encodeFeedCursor, FEED_START, type FeedCursor } from "../task/cursor.ts";
 import type { TaskChange } from "../task/schemas.ts";
-import { checkNotGone, type FeedRead, readChanges } from "../task/task.ts";
+import { checkCursor, type FeedRead, readChanges } from "../task/task.ts";
 
 /** A notification: whose tasks changed, and when the writing transaction began (ms). */
 export type Wake = { userId: string; startedAt?: number };
@@ -134,7 +134,7 @@ export async function openLiveChanges(
   let first: FeedRead;
   try {
     first = await readChanges(scope, options.after ?? FEED_START, options.after ? PAGE : 0);
-    if (options.after) checkNotGone(options.after, first.horizon);
+    if (options.after) checkCursor(options.after, first);
   } catch (error) {
     release();
     throw error;

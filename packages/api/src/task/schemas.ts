@@ -2,7 +2,11 @@ import { z } from "zod";
 
 // Clients read these messages in `issues`: plain words instead of zod's defaults ("Invalid input:
 // expected string, received undefined"). Set once for the process; a schema's own message wins.
-const ARTICLE: Record<string, string> = { object: "an object", array: "an array" };
+const ARTICLE: Record<string, string> = {
+  object: "an object",
+  array: "an array",
+  int: "an integer",
+};
 z.config({
   customError: (issue) => {
     if (issue.code === "invalid_type") {

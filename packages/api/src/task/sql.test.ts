@@ -95,6 +95,7 @@ it("returns rows exactly in the shapes the procedures promise", async () => {
       purgedXid: z.string().regex(/^\d+$/),
       purgedId: z.uuid(),
       xmin: z.string().regex(/^\d+$/),
+      xmax: z.string().regex(/^\d+$/),
       withheld: z.boolean(),
       xid: z.string().regex(/^\d+$/),
       deleted: z.boolean(),

@@ -306,7 +306,8 @@ export function clearCompletedStatement(userId: string): Statement {
 /**
  * One page of the caller's change feed after `after`, in (change_xid, id) order, tombstones
  * included, with the feed position of the user's newest purged tombstone, the snapshot's xmin and
- * whether changes after `after` are held back for now (always one row, with null change columns
+ * xmax (no cursor can name a transaction at or past it), whether changes after `after` are held
+ * back for now (always one row, with null change columns
  * when there is no change).
  *
  * Only rows written by transactions older than every transaction still running (the snapshot's
@@ -320,12 +321,14 @@ export function changesStatement(userId: string, after: FeedPosition, take: numb
     text: `SELECT COALESCE(users.purged_xid, 0)::text AS "purgedXid",
        COALESCE(users.purged_id::text, '00000000-0000-0000-0000-000000000000') AS "purgedId",
        caller.xmin::text AS "xmin",
+       caller.xmax::text AS "xmax",
        EXISTS (SELECT 1 FROM tasks
                 WHERE user_id = $1 AND (change_xid, id) > ($2::bigint, $3::uuid)
                   AND change_xid >= caller.xmin) AS "withheld",
        page.*
   FROM (SELECT $1::text AS id,
-               pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) AS caller
+               pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+               pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax) AS caller
   LEFT JOIN users ON users.id = caller.id
   LEFT JOIN LATERAL (
     SELECT tasks.change_xid::text AS "xid", tasks.deleted_at IS NOT NULL AS "deleted",

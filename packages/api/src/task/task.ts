@@ -308,6 +308,7 @@ type ChangeRow = TaskDto & {
   purgedXid: string;
   purgedId: string;
   xmin: string;
+  xmax: string;
   withheld: boolean;
   xid: string | null;
   deleted: boolean;
@@ -326,6 +327,8 @@ export type FeedRead = {
   now: FeedPosition;
   /** Changes after the position exist but are held back (a transaction older is still running). */
   withheld: boolean;
+  /** No transaction at or past this has begun: a cursor naming one is from another database. */
+  xmax: string;
 };
 
 const LAST_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
@@ -340,22 +343,44 @@ export async function readChanges(
   const first = rows[0] as ChangeRow;
   const found = rows
     .filter((row) => row.xid !== null)
-    .map(({ purgedXid: _x, purgedId: _i, xmin: _m, withheld: _w, xid, deleted, ...task }) => ({
-      position: { xid: xid as string, id: task.id },
-      change: { id: task.id, deleted, task: deleted ? null : task },
-    }));
+    .map(
+      ({
+        purgedXid: _x,
+        purgedId: _i,
+        xmin: _m,
+        xmax: _n,
+        withheld: _w,
+        xid,
+        deleted,
+        ...task
+      }) => ({
+        position: { xid: xid as string, id: task.id },
+        change: { id: task.id, deleted, task: deleted ? null : task },
+      }),
+    );
   return {
     found: found.slice(0, limit),
     hasMore: found.length > limit,
     horizon: { xid: first.purgedXid, id: first.purgedId },
     now: { xid: (BigInt(first.xmin) - 1n).toString(), id: LAST_ID },
     withheld: first.withheld,
+    xmax: first.xmax,
   };
 }
 
-/** Whether an incremental cursor (not a full sync's) is before the purge horizon: GONE. */
-export function checkNotGone(since: FeedCursor, horizon: FeedPosition): void {
-  if (!since.fullSync && isBefore(since, horizon)) {
+/**
+ * Whether a cursor may be used: one naming a transaction this database has not begun is from
+ * elsewhere (another database, a restore) and BAD_REQUEST; an incremental one (not a full sync's)
+ * before the purge horizon is GONE.
+ */
+export function checkCursor(since: FeedCursor, read: Pick<FeedRead, "horizon" | "xmax">): void {
+  if (BigInt(since.xid) >= BigInt(read.xmax)) {
+    throw new AppError(
+      "BAD_REQUEST",
+      "Invalid cursor: it is not from this server's feed; sync again from scratch (no since)",
+    );
+  }
+  if (!since.fullSync && isBefore(since, read.horizon)) {
     throw new AppError(
       "GONE",
       "This cursor is older than the retained deletions: sync again from scratch (no since)",
@@ -375,7 +400,7 @@ export function checkNotGone(since: FeedCursor, horizon: FeedPosition): void {
 export async function listChanges(scope: Scope, input: TaskChangesInput): Promise<TaskChanges> {
   const since = input.since ? decodeFeedCursor(input.since) : undefined;
   const read = await readChanges(scope, since ?? FEED_START, input.limit);
-  if (since) checkNotGone(since, read.horizon);
+  if (since) checkCursor(since, read);
   const { found, hasMore, horizon } = read;
   const changes = found.map((f) => f.change);
   const last = found.at(-1);
