@@ -62,6 +62,34 @@ describe("@todo/client", () => {
     expect(page.items.length).toBeLessThanOrEqual(1);
   });
 
+  it("createClient: live changes over SSE, with the Authorization header or a stream ticket", async () => {
+    for (const live of ["header", "ticket"] as const) {
+      const user = newUser();
+      const api = createClient({ url: server.baseUrl, getToken: () => user.token, live });
+      const seen: Array<{ id: string; data: { id: string } }> = [];
+      let started!: () => void;
+      const ready = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      const subscription = api.task.onChange.subscribe(undefined, {
+        onStarted: () => started(),
+        onData: (event) => seen.push(event),
+      });
+      await ready;
+      const task = await api.task.create.mutate({ title: `live over ${live}` });
+      for (let i = 0; i < 500 && seen.length === 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      subscription.unsubscribe();
+      expect(
+        seen.map((event) => event.data.id),
+        live,
+      ).toEqual([task.id]);
+      // The event id resumes the feed: nothing after it.
+      const rest = await api.task.changes.query({ since: seen[0]?.id });
+      expect(rest.changes).toEqual([]);
+    }
+  });
+
   it("createRestClient: typed calls to the REST routes", async () => {
     const user = newUser();
     const rest = createRestClient({ url: server.baseUrl, getToken: () => user.token });

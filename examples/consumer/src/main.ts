@@ -43,6 +43,23 @@ export async function withSync(since: string | undefined) {
   return { created, removed, cursor, more: page.hasMore, count };
 }
 
+/** Live changes: what the feed holds after `since`, then each change as it commits. */
+export function withLive(since: string | undefined, onChange: (id: string, gone: boolean) => void) {
+  const api = createClient({ url, getToken });
+  const subscription = api.task.onChange.subscribe(
+    { since },
+    {
+      // Each event's id is a feed cursor: keep the last one to resume (the client does on its own).
+      onData: ({ id: cursor, data }) => {
+        const last: string = cursor;
+        onChange(data.id, data.deleted && last.length > 0);
+      },
+      onError: (error) => console.error(error.data?.code),
+    },
+  );
+  return () => subscription.unsubscribe();
+}
+
 export async function withRest(userId: string) {
   const rest = createRestClient({ url, getToken });
   const created = await rest.POST("/api/{user_id}/tasks", {

@@ -69,6 +69,10 @@ export function createClient({ url, getToken, live }: ClientOptions) {
     (live ?? (inBrowser() ? "ticket" : "header")) === "ticket"
       ? httpSubscriptionLink({
           url: endpoint,
+          // The browser's own; elsewhere the package's, which sends no header either here.
+          EventSource:
+            (globalThis as unknown as { EventSource?: typeof HeaderEventSource }).EventSource ??
+            HeaderEventSource,
           // A new ticket for every (re)connection: each is usable once.
           connectionParams: async () => {
             const tickets = createTRPCClient<AppRouter>({
