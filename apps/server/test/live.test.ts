@@ -318,3 +318,40 @@ describe("stream tickets (a browser's EventSource sends no header)", () => {
     expect(await withToken.text()).toMatch(/never accepted in a URL/);
   });
 });
+
+describe("a live stream on a real server process", () => {
+  it("outlives the request deadline with heartbeats, shows in /metrics, and ends on SIGTERM", async () => {
+    const server = await spawnServer({
+      DATABASE_URL: inject("databaseUrl"),
+      BETTER_AUTH_SECRET: TEST_SECRET,
+      RATE_LIMIT_PER_USER_PER_MINUTE: "0",
+      SHUTDOWN_DRAIN_MS: "0",
+    });
+    cleanups.push(() => server.kill());
+    const user = newUser();
+    const sse = await stream(server, user);
+    expect(sse.status).toBe(200);
+    // tRPC's stream too, read raw: its pings are events of their own.
+    const trpcRaw = await openRestStream(
+      `${server.baseUrl}/trpc/task.onChange?input=${encodeURIComponent("{}")}`,
+      { authorization: user.auth },
+    );
+    cleanups.push(() => trpcRaw.close());
+    const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^live_streams_open 2$/m);
+
+    // Past the 15 s request deadline (the default), still open, with heartbeats meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 16_000));
+    expect(sse.comments).toContain(": ping");
+    expect(trpcRaw.events.some((e) => e.event === "ping")).toBe(true);
+    await create(b, user, "after the deadline");
+    expect(JSON.parse((await sse.waitFor(1))[0]?.data ?? "").task.title).toBe("after the deadline");
+    const fanOut = await (await fetch(`${server.baseUrl}/metrics`)).text();
+    expect(fanOut).toMatch(/^live_fanout_seconds_count [1-9]/m);
+
+    server.proc.kill("SIGTERM");
+    const [end] = await sse.waitFor(1, { event: "end" });
+    expect(JSON.parse(end?.data ?? "")).toEqual({ reason: "shutdown" });
+    expect(await server.exited).toBe(0);
+  }, 40_000);
+});
