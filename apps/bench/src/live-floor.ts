@@ -20,5 +20,5 @@ server.keepAliveTimeout = 65_000;
 server.listen(0, "127.0.0.1", () => {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
-  console.log(`Listening on http://127.0.0.1:${port}`);
+  process.stdout.write(`Listening on http://127.0.0.1:${port}\n`);
 });
