@@ -67,3 +67,27 @@ it("measures the embedded database against PostgreSQL, every request answered", 
     expect(row.failures, `${row.load} ${row.server}`).toBe(0);
   }
 });
+
+it("measures live fan-out: every write reaches every stream of its user", async () => {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/live.ts",
+      ...["--streams", "20", "--users", "5", "--rate", "20", "--seconds", "1", "--json"],
+    ],
+    { cwd: join(import.meta.dirname, ".."), maxBuffer: 10 * 1024 * 1024 },
+  );
+  const result = JSON.parse(stdout) as {
+    writes: number;
+    writeErrors: number;
+    eventsExpected: number;
+    eventsReceived: number;
+    fanOutMs: { p99: number };
+  };
+  expect(result.writes).toBeGreaterThan(0);
+  expect(result.writeErrors).toBe(0);
+  expect(result.eventsReceived).toBe(result.eventsExpected);
+  expect(result.fanOutMs.p99).toBeGreaterThanOrEqual(0);
+});
