@@ -32,8 +32,33 @@ async function create(user: TestUser, body: object, headers?: Record<string, str
   return rest(server, "POST", tasksOf(user), { auth: user.auth, body, headers });
 }
 
+/**
+ * Waits until every transaction that began before this call has ended, anywhere on the server:
+ * the feed holds a change back while an older transaction (another suite's, say) still runs, and
+ * these tests expect to read what they just wrote.
+ */
+async function settled() {
+  const admin = new pg.Client({ connectionString: inject("databaseUrl") });
+  await admin.connect();
+  try {
+    const mark = (await admin.query("SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x"))
+      .rows[0].x as string;
+    for (let i = 0; i < 400; i++) {
+      const { rows } = await admin.query(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8 AS done",
+        [mark],
+      );
+      if (rows[0].done) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
 /** Every page of the feed from `since` until it has no more; the pages as they came. */
 async function feedPages(user: TestUser, since?: string, limit = 100) {
+  await settled();
   const pages: Array<{ data: Array<{ id: string; deleted: boolean; task: null | object }> }> = [];
   let cursor = since;
   for (;;) {
