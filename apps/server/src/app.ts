@@ -50,6 +50,15 @@ export function createApp(options: AppOptions): express.Express {
     app.get("/metrics", options.metrics.handler);
   }
   app.use(helmet());
+  // Shutting down: every answer closes its connection, so clients (a live stream reconnecting)
+  // go to another instance instead of holding this one open on a kept-alive connection.
+  if (options.isShuttingDown) {
+    const closing = options.isShuttingDown;
+    app.use((_req, res, next) => {
+      if (closing()) res.setHeader("Connection", "close");
+      next();
+    });
+  }
   // No origins configured: no CORS middleware at all (the same answers as cors({ origin: false }),
   // without its work on every request).
   if (options.corsOrigins?.length) {

@@ -210,9 +210,19 @@ describe("live updates", () => {
     const token = signHs256Token({ secret: TEST_SECRET, userId: id, expiresInSeconds: 2 });
     const user = { id, token, auth: `Bearer ${token}` };
     const sse = await stream(a, user);
+    const ended = new Promise<{ code?: string; message: string }>((resolve) => {
+      trpcClient(a, user.auth).task.onChange.subscribe(undefined, {
+        onError: (error) => resolve({ code: error.data?.code, message: error.message }),
+      });
+    });
     const [end] = await sse.waitFor(1, { event: "end", timeoutMs: 8_000 });
     expect(JSON.parse(end?.data ?? "")).toEqual({ reason: "token_expired" });
     await sse.ended;
+    // tRPC: the subscription ends with UNAUTHORIZED itself (not an internal error it would retry).
+    expect(await ended).toEqual({
+      code: "UNAUTHORIZED",
+      message: "Token expired: subscribe again with a new token",
+    });
   });
 
   it("ends every stream on shutdown with a hint to reconnect", async () => {

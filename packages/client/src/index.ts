@@ -65,34 +65,27 @@ export function createClient({ url, getToken, live }: ClientOptions) {
     // The server takes at most 10 calls per batch.
     false: httpBatchLink({ url: endpoint, maxItems: 10, headers: auth }),
   });
-  const subscriptions =
+  const tickets = createTRPCClient<AppRouter>({
+    links: [httpLink({ url: endpoint, headers: auth })],
+  });
+  // The fetch-based EventSource connects through this for the first connection and for every
+  // reconnection (it keeps one URL): a fresh token in the header, or a fresh single-use ticket in
+  // the URL's connectionParams, each time.
+  const connect =
     (live ?? (inBrowser() ? "ticket" : "header")) === "ticket"
-      ? httpSubscriptionLink({
-          url: endpoint,
-          // The browser's own; elsewhere the package's, which sends no header either here.
-          EventSource:
-            (globalThis as unknown as { EventSource?: typeof HeaderEventSource }).EventSource ??
-            HeaderEventSource,
-          // A new ticket for every (re)connection: each is usable once.
-          connectionParams: async () => {
-            const tickets = createTRPCClient<AppRouter>({
-              links: [httpLink({ url: endpoint, headers: auth })],
-            });
-            return { ticket: (await tickets.task.streamTicket.mutate()).ticket };
-          },
-        })
-      : httpSubscriptionLink<AppRouter, typeof HeaderEventSource>({
-          url: endpoint,
-          EventSource: HeaderEventSource,
-          // Asked again on every (re)connection, so a renewed token is used.
-          eventSourceOptions: async () => {
-            const headers = await auth();
-            return {
-              fetch: (input, init) =>
-                fetch(input, { ...init, headers: { ...init?.headers, ...headers } }),
-            };
-          },
-        });
+      ? async (input: string | URL | Request, init?: RequestInit) => {
+          const url = new URL(input instanceof Request ? input.url : input);
+          const { ticket } = await tickets.task.streamTicket.mutate();
+          url.searchParams.set("connectionParams", JSON.stringify({ ticket }));
+          return fetch(url, init);
+        }
+      : async (input: string | URL | Request, init?: RequestInit) =>
+          fetch(input, { ...init, headers: { ...init?.headers, ...(await auth()) } });
+  const subscriptions = httpSubscriptionLink<AppRouter, typeof HeaderEventSource>({
+    url: endpoint,
+    EventSource: HeaderEventSource,
+    eventSourceOptions: { fetch: connect },
+  });
   return createTRPCClient<AppRouter>({
     links: [
       splitLink({

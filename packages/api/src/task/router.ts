@@ -2,7 +2,7 @@ import { tracked } from "@trpc/server";
 import { AppError } from "../errors.ts";
 import { openLiveChanges } from "../live/live.ts";
 import { issueTicket } from "../live/tickets.ts";
-import { type Context, mutate, protectedProcedure, router, scopeOf } from "../trpc.ts";
+import { type Context, mutate, protectedProcedure, router, scopeOf, toTRPCError } from "../trpc.ts";
 import { decodeFeedCursor } from "./cursor.ts";
 import {
   TASK_DEFAULTS,
@@ -89,14 +89,20 @@ export const taskRouter = router({
       const { expiresAt } = await ctx.identify();
       // Opened here, so a refusal (limits, an expired cursor) is the answer, not a stream event.
       const events = await openLiveChanges(scopeOf(ctx), ctx.live, { after, signal, expiresAt });
+      // Errors raised while streaming pass no middleware: they leave as tRPC errors already, so
+      // a client sees UNAUTHORIZED (it stops) or SERVICE_UNAVAILABLE (it reconnects elsewhere).
       return (async function* () {
         for await (const event of events) {
           if (event.kind === "change") {
             yield tracked(event.cursor, event.change);
           } else if (event.reason === "token_expired") {
-            throw new AppError("UNAUTHORIZED", "Token expired: subscribe again with a new token");
+            throw toTRPCError(
+              new AppError("UNAUTHORIZED", "Token expired: subscribe again with a new token"),
+            );
           } else {
-            throw new AppError("SERVICE_UNAVAILABLE", "The server is shutting down; reconnect");
+            throw toTRPCError(
+              new AppError("SERVICE_UNAVAILABLE", "The server is shutting down; reconnect"),
+            );
           }
         }
       })();
