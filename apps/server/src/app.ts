@@ -3,7 +3,7 @@ import type { LiveHub } from "@todo/api/live";
 import { redeem } from "@todo/api/live/tickets";
 import type { Db } from "@todo/db/client";
 import cors from "cors";
-import express, { type RequestHandler } from "express";
+import express, { type RequestHandler, type Response } from "express";
 import helmet from "helmet";
 import type { Logger } from "pino";
 import swaggerUi from "swagger-ui-express";
@@ -31,6 +31,11 @@ export type AppOptions = {
   metrics?: Metrics;
   /** Live update streams (task.onChange, GET …/tasks/events); none offered when omitted. */
   live?: LiveHub;
+  /**
+   * Filled with the responses of open event streams, for shutdown to close what a client keeps
+   * open after its stream's last event (a tRPC client told to reconnect holds its connection).
+   */
+  eventStreams?: Set<Response>;
 };
 
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -51,11 +56,15 @@ export function createApp(options: AppOptions): express.Express {
   }
   app.use(helmet());
   // Shutting down: every answer closes its connection, so clients (a live stream reconnecting)
-  // go to another instance instead of holding this one open on a kept-alive connection.
+  // go to another instance instead of holding this one open on a kept-alive connection. (Ending
+  // the socket, not only the header: tRPC's event streams send `Connection: keep-alive`.)
   if (options.isShuttingDown) {
     const closing = options.isShuttingDown;
-    app.use((_req, res, next) => {
-      if (closing()) res.setHeader("Connection", "close");
+    app.use((req, res, next) => {
+      if (closing()) {
+        res.setHeader("Connection", "close");
+        res.once("finish", () => req.socket.end());
+      }
       next();
     });
   }
@@ -105,6 +114,16 @@ export function createApp(options: AppOptions): express.Express {
   app.use("/docs", swaggerUi.serve, swaggerUi.setup(spec, { customSiteTitle: "Todo API" }));
 
   const surfaces = ["/api", "/trpc"];
+  const { eventStreams } = options;
+  if (eventStreams) {
+    app.use(surfaces, (req, res, next) => {
+      if (req.headers.accept?.includes("text/event-stream")) {
+        eventStreams.add(res);
+        res.on("close", () => eventStreams.delete(res));
+      }
+      next();
+    });
+  }
   app.use(surfaces, requestDeadline(options.requestTimeoutMs ?? 15_000));
   // A stream ticket is a credential only where live streams are offered.
   const redeemTicket = options.live ? (ticket: string) => redeem(db, ticket) : undefined;

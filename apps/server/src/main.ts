@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { LiveHub } from "@todo/api/live";
 import { createDb, type DbOptions } from "@todo/db/client";
+import type { Response } from "express";
 import { pino } from "pino";
 import { createApp } from "./app.ts";
 import { createVerifier } from "./auth.ts";
@@ -15,6 +16,9 @@ import { createMetrics } from "./http/metrics.ts";
 import { rateLimiting } from "./http/rate-limit.ts";
 import { listenForChanges } from "./live/listener.ts";
 import { REST_ROUTES } from "./rest/routes.ts";
+
+/** After shutdown's last events, how long clients get to close their streams themselves. */
+const STREAM_CLOSE_GRACE_MS = 500;
 
 let env: Env;
 try {
@@ -112,6 +116,7 @@ const listener = listenForChanges({
 });
 
 let shuttingDown = false;
+const eventStreams = new Set<Response>();
 const app = createApp({
   db: handle.db,
   verifier,
@@ -132,6 +137,7 @@ const app = createApp({
     },
   }),
   live,
+  eventStreams,
 });
 if (env.TRUST_PROXY) {
   const hops = Number(env.TRUST_PROXY);
@@ -183,9 +189,13 @@ async function shutdown(signal: string) {
   }, env.SHUTDOWN_DRAIN_MS + env.SHUTDOWN_TIMEOUT_MS);
   force.unref();
   await sleep(env.SHUTDOWN_DRAIN_MS);
-  // Streams end now, with a hint to reconnect (elsewhere); the server then stops accepting.
+  // Streams end now, with a hint to reconnect (elsewhere); the server then stops accepting, and
+  // a moment later closes what stream connections clients still hold open.
   live.shutdown();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await sleep(STREAM_CLOSE_GRACE_MS);
+  for (const res of eventStreams) res.destroy();
+  await closed;
   await listener.stop();
   await limits?.close();
   await housekeeping.stop();

@@ -359,9 +359,27 @@ describe("a live stream on a real server process", () => {
     const fanOut = await (await fetch(`${server.baseUrl}/metrics`)).text();
     expect(fanOut).toMatch(/^live_fanout_seconds_count [1-9]/m);
 
+    // A tRPC subscriber too: told to reconnect, it must not hold the stopping server open.
+    const reconnecting: string[] = [];
+    const trpc = trpcClient(server, user.auth).task.onChange.subscribe(undefined, {
+      onConnectionStateChange: (state) => {
+        if (state.state === "connecting" && state.error) {
+          reconnecting.push(String(state.error.data?.code));
+        }
+      },
+    });
+    cleanups.push(() => trpc.unsubscribe());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const stopping = Date.now();
     server.proc.kill("SIGTERM");
     const [end] = await sse.waitFor(1, { event: "end" });
     expect(JSON.parse(end?.data ?? "")).toEqual({ reason: "shutdown" });
-    expect(await server.exited).toBe(0);
+    const code = await server.exited;
+    if (code !== 0) process.stderr.write(`${server.output().slice(-3000)}\n`);
+    expect(code).toBe(0);
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    trpc.unsubscribe();
+    expect(reconnecting[0]).toBe("SERVICE_UNAVAILABLE");
   }, 40_000);
 });
