@@ -126,10 +126,15 @@ export function restRouter({ db, bodyLimit, live }: RestOptions): express.Router
       live,
     });
     res.locals.idempotency = context.idempotency;
-    // The client gone, what the procedure runs for it (a live stream) ends too.
-    const gone = new AbortController();
-    res.on("close", () => gone.abort());
-    res.locals.caller = createCaller(context, { signal: gone.signal });
+    // A live stream (…/tasks/events) ends when its client goes; other calls need no signal, and
+    // the hot paths are spared one.
+    let signal: AbortSignal | undefined;
+    if (req.method === "GET" && req.path === "/events") {
+      const gone = new AbortController();
+      res.on("close", () => gone.abort());
+      signal = gone.signal;
+    }
+    res.locals.caller = createCaller(context, { signal });
     next();
   });
   api.use(requireJson, express.json({ limit: bodyLimit, strict: true }));
