@@ -71,6 +71,31 @@ export async function inTransaction<T>(
   }
 }
 
+/**
+ * Purges in bounded batches, one instance at a time: each batch runs in a transaction that first
+ * tries `lock` (a transaction-level advisory lock, never waited for: another instance holding it
+ * means this one skips the round); `batch(size)` deletes up to `size` rows and answers how many
+ * as `purged`. How many went in all.
+ */
+export async function purgeInBatches(
+  on: Executor,
+  lock: Statement,
+  batch: (size: number) => Statement,
+  size = 1_000,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const purged = await inTransaction(on, async (tx) => {
+      const [held] = await rowsOf<{ locked: boolean }>(tx, lock);
+      if (!held?.locked) return 0;
+      const [row] = await rowsOf<{ purged: number }>(tx, batch(size));
+      return row?.purged ?? 0;
+    });
+    total += purged;
+    if (purged < size) return total;
+  }
+}
+
 /** Date.prototype.toISOString's format, computed by PostgreSQL. */
 export const iso = (column: string) =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;

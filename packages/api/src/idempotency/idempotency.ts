@@ -5,7 +5,7 @@
 // transaction, so a crash can never leave one without the other.
 import { createHash } from "node:crypto";
 import { AppError, type AppErrorCode, type ErrorDetails, httpStatusOf } from "../errors.ts";
-import { type Executor, inTransaction, rowsOf, type Scope } from "../sql.ts";
+import { type Executor, inTransaction, purgeInBatches, rowsOf, type Scope } from "../sql.ts";
 import {
   claimKey,
   completeKey,
@@ -141,15 +141,5 @@ export async function once<T>(
 
 /** Deletes expired keys in bounded batches, one instance at a time; how many. */
 export async function purgeIdempotencyKeys(on: Executor, batch = 1_000): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const purged = await inTransaction(on, async (tx) => {
-      const [lock] = await rowsOf<{ locked: boolean }>(tx, purgeKeysLock);
-      if (!lock?.locked) return 0;
-      const [row] = await rowsOf<{ purged: number }>(tx, purgeKeysStatement(batch));
-      return row?.purged ?? 0;
-    });
-    total += purged;
-    if (purged < batch) return total;
-  }
+  return purgeInBatches(on, purgeKeysLock, purgeKeysStatement, batch);
 }

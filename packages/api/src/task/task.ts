@@ -1,6 +1,13 @@
 import { createHash, randomUUID } from "node:crypto";
 import { AppError, taskNotFound } from "../errors.ts";
-import { countOf, type Executor, inTransaction, rowsOf, type Scope } from "../sql.ts";
+import {
+  countOf,
+  type Executor,
+  inTransaction,
+  purgeInBatches,
+  rowsOf,
+  type Scope,
+} from "../sql.ts";
 import { ensureUser, recreateUser } from "../user/user.ts";
 import {
   decodeCursor,
@@ -487,18 +494,10 @@ export async function purgeTombstones(
   on: Executor,
   { retentionDays, batch = 1_000 }: { retentionDays: number; batch?: number },
 ): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const purged = await inTransaction(on, async (tx) => {
-      const [lock] = await rowsOf<{ locked: boolean }>(tx, purgeLock);
-      if (!lock?.locked) return 0;
-      const [row] = await rowsOf<{ purged: number }>(
-        tx,
-        purgeTombstonesStatement(retentionDays, batch),
-      );
-      return row?.purged ?? 0;
-    });
-    total += purged;
-    if (purged < batch) return total;
-  }
+  return purgeInBatches(
+    on,
+    purgeLock,
+    (size) => purgeTombstonesStatement(retentionDays, size),
+    batch,
+  );
 }
