@@ -18,7 +18,7 @@ export type LiveLimits = { perUser: number; perInstance: number };
 export const STREAM_LIMIT_RETRY_SECONDS = 10;
 
 /** What a stream hears: a wake for its user, or the end of the server. */
-type Listener = { wake: (wake?: Wake) => void; shutdown: () => void };
+type Listener = { wake(wake?: Wake): void; shutdown(): void };
 
 /** The streams open on this instance, by user, and who to wake. */
 export class LiveHub {
@@ -36,9 +36,9 @@ export class LiveHub {
 
   /**
    * Registers a stream of `userId`; refused (TOO_MANY_REQUESTS) past the per-user or per-instance
-   * limit, or while the server shuts down (SERVICE_UNAVAILABLE). Returns the release.
+   * limit, or while the server shuts down (SERVICE_UNAVAILABLE). `release` undoes it.
    */
-  register(userId: string, listener: Listener): () => void {
+  register(userId: string, listener: Listener): void {
     if (this.#closing) {
       throw new AppError("SERVICE_UNAVAILABLE", "The server is shutting down; reconnect shortly");
     }
@@ -58,14 +58,14 @@ export class LiveHub {
     mine.add(listener);
     this.#streams.set(userId, mine);
     this.#open++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      mine.delete(listener);
-      if (mine.size === 0) this.#streams.delete(userId);
-      this.#open--;
-    };
+  }
+
+  /** Forgets a registered stream; a second call does nothing. */
+  release(userId: string, listener: Listener): void {
+    const mine = this.#streams.get(userId);
+    if (!mine?.delete(listener)) return;
+    if (mine.size === 0) this.#streams.delete(userId);
+    this.#open--;
   }
 
   /** A user's tasks changed: their streams read the feed. */
@@ -108,100 +108,183 @@ export async function openLiveChanges(
   scope: Scope,
   hub: LiveHub,
   options: { after: FeedCursor | null; signal?: AbortSignal; expiresAt?: number },
-): Promise<AsyncGenerator<LiveEvent>> {
-  let pending = false;
-  let ended: StreamEnd | undefined;
-  let startedAt: number | undefined;
-  let notify: (() => void) | undefined;
-  const rouse = () => {
-    notify?.();
-    notify = undefined;
-  };
+): Promise<AsyncIterableIterator<LiveEvent>> {
+  const stream = new LiveStream(scope, hub, options.signal);
   // Registered before the first read: a change that commits meanwhile wakes it, so none is lost.
-  const release = hub.register(scope.userId, {
-    wake: (wake) => {
-      pending = true;
-      if (wake?.startedAt !== undefined) startedAt ??= wake.startedAt;
-      rouse();
-    },
-    shutdown: () => {
-      ended = "shutdown";
-      rouse();
-    },
-  });
-  const { signal } = options;
-  signal?.addEventListener("abort", release);
-  let first: FeedRead;
+  hub.register(scope.userId, stream);
   try {
-    first = await readChanges(scope, options.after ?? FEED_START, options.after ? PAGE : 0);
-    if (options.after) checkCursor(options.after, first);
+    await stream.start(options.after, options.expiresAt);
   } catch (error) {
-    release();
+    stream.close();
     throw error;
   }
+  return stream;
+}
 
-  let retry: NodeJS.Timeout | undefined;
-  const lookAgainSoon = () => {
-    clearTimeout(retry);
-    retry = setTimeout(() => {
-      pending = true;
-      rouse();
-    }, WITHHELD_RETRY_MS);
-  };
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-  async function* stream(): AsyncGenerator<LiveEvent> {
-    const expiry =
-      options.expiresAt === undefined
-        ? undefined
-        : setTimeout(
-            () => {
-              ended = "token_expired";
-              rouse();
-            },
-            Math.max(0, options.expiresAt - Date.now()),
-          );
-    expiry?.unref();
-    const onAbort = () => rouse();
-    signal?.addEventListener("abort", onAbort);
+function expire(stream: LiveStream): void {
+  stream.end("token_expired");
+}
+
+function lookAgain(stream: LiveStream): void {
+  stream.wake();
+}
+
+/**
+ * One open stream: an iterator over the user's changes. A class rather than an async generator,
+ * because a thousand open streams each keep whatever their iterator holds: here that is these
+ * fields, and a timer only for the token's expiry (no closures per stream).
+ */
+class LiveStream implements AsyncIterableIterator<LiveEvent> {
+  /** A wake arrived since the last read. */
+  #pending = false;
+  #ended: StreamEnd | undefined;
+  #closed = false;
+  /** When the earliest unread wake's transaction began (fan-out latency). */
+  #startedAt: number | undefined;
+  #notify: (() => void) | undefined;
+  #position: FeedCursor = { ...FEED_START, fullSync: false };
+  #read: FeedRead | undefined;
+  #index = 0;
+  /** The last read was a full page: read on at once. */
+  #more = false;
+  #expiry: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly scope: Scope,
+    readonly hub: LiveHub,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    signal?.addEventListener("abort", this);
+  }
+
+  /** The first read: the feed after `after`, or (from now) past everything committed before. */
+  async start(after: FeedCursor | null, expiresAt: number | undefined): Promise<void> {
+    const first = await readChanges(this.scope, after ?? FEED_START, after ? PAGE : 0);
+    if (after) {
+      checkCursor(after, first);
+      this.#position = after;
+      this.#read = first;
+    } else {
+      this.#position = { ...first.now, fullSync: false };
+      if (first.withheld) this.#lookAgainSoon();
+    }
+    if (expiresAt !== undefined) {
+      this.#expiry = setTimeout(expire, Math.max(0, expiresAt - Date.now()), this);
+      this.#expiry.unref();
+    }
+  }
+
+  /** The user's tasks changed (or may have): read the feed. */
+  wake(wake?: Wake): void {
+    this.#pending = true;
+    if (wake?.startedAt !== undefined) this.#startedAt ??= wake.startedAt;
+    this.#rouse();
+  }
+
+  shutdown(): void {
+    this.end("shutdown");
+  }
+
+  end(reason: StreamEnd): void {
+    this.#ended ??= reason;
+    this.#rouse();
+  }
+
+  /** The client went (the signal aborted). */
+  handleEvent(): void {
+    this.close();
+    this.#rouse();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.hub.release(this.scope.userId, this);
+    clearTimeout(this.#expiry);
+    clearTimeout(this.#retry);
+    this.signal?.removeEventListener("abort", this);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<LiveEvent, undefined>> {
     try {
-      // From now: past everything committed before the first read.
-      let position: FeedCursor = options.after ?? { ...first.now, fullSync: false };
-      let read: FeedRead | undefined = options.after ? first : undefined;
-      if (!options.after && first.withheld) lookAgainSoon();
       for (;;) {
-        if (read) {
-          for (const { position: at, change } of read.found) {
-            position = { ...at, fullSync: false };
-            yield { kind: "change", cursor: encodeFeedCursor(position), change };
-          }
-          if (read.hasMore) {
-            read = await readChanges(scope, position, PAGE);
-            continue;
-          }
-          // Changes held back by an older transaction still running: look again shortly.
-          if (read.withheld) lookAgainSoon();
-          read = undefined;
+        if (this.#closed) return DONE;
+        // Waits below hold no read in this frame: an idle stream keeps no changes alive.
+        const taken = this.#take();
+        if (taken) return taken;
+        if (this.#more) {
+          this.#more = false;
+          await this.#readFeed();
+          continue;
         }
-        if (signal?.aborted || ended !== undefined) break;
-        if (!pending) {
+        if (this.#ended !== undefined) {
+          // The last event: the stream is over once it is taken.
+          this.close();
+          return { done: false, value: { kind: "end", reason: this.#ended } };
+        }
+        if (!this.#pending) {
           await new Promise<void>((resolve) => {
-            notify = resolve;
+            this.#notify = resolve;
           });
           continue;
         }
-        pending = false;
-        const wokenAt = startedAt;
-        startedAt = undefined;
-        read = await readChanges(scope, position, PAGE);
-        if (wokenAt !== undefined && read.found.length > 0) hub.onFanOut?.(Date.now() - wokenAt);
+        this.#pending = false;
+        const wokenAt = this.#startedAt;
+        this.#startedAt = undefined;
+        await this.#readFeed();
+        if (wokenAt !== undefined && this.#read?.found.length) {
+          this.hub.onFanOut?.(Date.now() - wokenAt);
+        }
       }
-      if (ended !== undefined && !signal?.aborted) yield { kind: "end", reason: ended };
-    } finally {
-      release();
-      clearTimeout(expiry);
-      clearTimeout(retry);
-      signal?.removeEventListener("abort", onAbort);
+    } catch (error) {
+      this.close();
+      throw error;
     }
   }
-  return stream();
+
+  /** The next change of the last read, if any is left; notes whether to read on. */
+  #take(): IteratorYieldResult<LiveEvent> | undefined {
+    const read = this.#read;
+    if (!read) return undefined;
+    const found = read.found[this.#index++];
+    if (found) {
+      this.#position = { ...found.position, fullSync: false };
+      const cursor = encodeFeedCursor(this.#position);
+      return { done: false, value: { kind: "change", cursor, change: found.change } };
+    }
+    this.#read = undefined;
+    if (read.hasMore) this.#more = true;
+    // Changes held back by an older transaction still running: look again shortly.
+    else if (read.withheld) this.#lookAgainSoon();
+    return undefined;
+  }
+
+  async return(): Promise<IteratorReturnResult<undefined>> {
+    this.close();
+    this.#rouse();
+    return DONE;
+  }
+
+  async #readFeed(): Promise<void> {
+    this.#read = await readChanges(this.scope, this.#position, PAGE);
+    this.#index = 0;
+  }
+
+  #lookAgainSoon(): void {
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(lookAgain, WITHHELD_RETRY_MS, this);
+  }
+
+  #rouse(): void {
+    const notify = this.#notify;
+    this.#notify = undefined;
+    notify?.();
+  }
 }

@@ -1,9 +1,10 @@
-import { tracked } from "@trpc/server";
+import { type TrackedEnvelope, tracked } from "@trpc/server";
 import { AppError } from "../errors.ts";
-import { openLiveChanges } from "../live/live.ts";
+import { type LiveEvent, openLiveChanges } from "../live/live.ts";
 import { issueTicket } from "../live/tickets.ts";
 import { type Context, mutate, protectedProcedure, router, scopeOf, toTRPCError } from "../trpc.ts";
 import { decodeFeedCursor } from "./cursor.ts";
+import type { TaskChange } from "./schemas.ts";
 import {
   TASK_DEFAULTS,
   zDeleted,
@@ -53,6 +54,37 @@ function expectation(ctx: Pick<Context, "ifMatch">, version: number | undefined)
 
 // The user id always comes from the verified token (ctx.userId), never from input. Every
 // mutation runs through `mutate`: once per Idempotency-Key, in a transaction with its answer.
+/**
+ * A live stream's events as tRPC yields them: each change tracked by its cursor. Errors raised
+ * while streaming pass no middleware, so they leave as tRPC errors already: a client sees
+ * UNAUTHORIZED (it stops) or SERVICE_UNAVAILABLE (it reconnects elsewhere). An object rather than
+ * an async generator: an idle stream's generator would keep its last change alive.
+ */
+class TrackedChanges implements AsyncIterableIterator<TrackedEnvelope<TaskChange>> {
+  constructor(readonly events: AsyncIterableIterator<LiveEvent>) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<TrackedEnvelope<TaskChange>, undefined>> {
+    const next = await this.events.next();
+    if (next.done) return next;
+    const event = next.value;
+    if (event.kind === "change") return { done: false, value: tracked(event.cursor, event.change) };
+    throw toTRPCError(
+      event.reason === "token_expired"
+        ? new AppError("UNAUTHORIZED", "Token expired: subscribe again with a new token")
+        : new AppError("SERVICE_UNAVAILABLE", "The server is shutting down; reconnect"),
+    );
+  }
+
+  async return(): Promise<IteratorReturnResult<undefined>> {
+    await this.events.return?.();
+    return { done: true, value: undefined };
+  }
+}
+
 export const taskRouter = router({
   list: protectedProcedure
     .input(zTaskListInput)
@@ -89,23 +121,7 @@ export const taskRouter = router({
       const { expiresAt } = await ctx.identify();
       // Opened here, so a refusal (limits, an expired cursor) is the answer, not a stream event.
       const events = await openLiveChanges(scopeOf(ctx), ctx.live, { after, signal, expiresAt });
-      // Errors raised while streaming pass no middleware: they leave as tRPC errors already, so
-      // a client sees UNAUTHORIZED (it stops) or SERVICE_UNAVAILABLE (it reconnects elsewhere).
-      return (async function* () {
-        for await (const event of events) {
-          if (event.kind === "change") {
-            yield tracked(event.cursor, event.change);
-          } else if (event.reason === "token_expired") {
-            throw toTRPCError(
-              new AppError("UNAUTHORIZED", "Token expired: subscribe again with a new token"),
-            );
-          } else {
-            throw toTRPCError(
-              new AppError("SERVICE_UNAVAILABLE", "The server is shutting down; reconnect"),
-            );
-          }
-        }
-      })();
+      return new TrackedChanges(events);
     }),
 
   /**
