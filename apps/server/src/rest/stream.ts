@@ -5,6 +5,7 @@
 import { AppError } from "@todo/api/errors";
 import { STREAM_HEARTBEAT_MS } from "@todo/api/trpc";
 import type { Response } from "express";
+import { clearDeadline } from "../http/deadline.ts";
 
 /** How long a browser's EventSource waits before reconnecting. */
 export const STREAM_RETRY_MS = 2_000;
@@ -26,6 +27,17 @@ function endReason(error: unknown): string | undefined {
 }
 
 /**
+ * The open streams' heartbeat: one timer for all of them (a thousand open streams keep little but
+ * their sockets), so each hears a comment at most STREAM_HEARTBEAT_MS apart.
+ */
+const beating = new Set<Response>();
+let heartbeat: NodeJS.Timeout | undefined;
+
+function beat(): void {
+  for (const res of beating) writeTo(res, ": ping\n\n");
+}
+
+/**
  * Writes `events` to `res` as an event stream until they end, the client goes, or it lags (the
  * response closes either way, which aborts the procedure's signal: the events end).
  */
@@ -40,25 +52,53 @@ export async function sendEventStream(
   // nginx and similar proxies would otherwise hold events back to fill a buffer.
   res.setHeader("X-Accel-Buffering", "no");
   res.flushHeaders();
-  const write = (text: string) => {
-    if (res.destroyed) return;
-    res.write(text);
-    if (res.writableLength > STREAM_MAX_BUFFERED_BYTES) res.destroy();
-  };
-  write(`retry: ${STREAM_RETRY_MS}\n\n`);
-  const heartbeat = setInterval(() => write(": ping\n\n"), STREAM_HEARTBEAT_MS);
-  heartbeat.unref();
+  // Open as long as its client stays: no request deadline.
+  clearDeadline.call(res);
+  writeTo(res, `retry: ${STREAM_RETRY_MS}\n\n`);
+  beating.add(res);
+  heartbeat ??= setInterval(beat, STREAM_HEARTBEAT_MS).unref();
+  const iterator = events[Symbol.asyncIterator]();
+  let next: IteratorResult<unknown> | undefined;
   try {
-    for await (const event of events) {
-      const [id, data] = event as Tracked;
-      write(`id: ${id}\nevent: change\ndata: ${JSON.stringify(data)}\n\n`);
+    for (;;) {
+      // Let go of the last event before waiting: an idle stream holds none.
+      next = undefined;
+      next = await iterator.next();
+      if (next.done) break;
+      writeChange(res, next.value as Tracked);
     }
   } catch (error) {
     const reason = endReason(error);
     if (reason === undefined && !res.destroyed) throw error;
-    if (reason !== undefined) write(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
+    if (reason !== undefined) writeTo(res, `event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
   } finally {
-    clearInterval(heartbeat);
+    beating.delete(res);
+    if (beating.size === 0) {
+      clearInterval(heartbeat);
+      heartbeat = undefined;
+    }
+    await iterator.return?.();
     if (!res.destroyed) res.end();
   }
+}
+
+function writeChange(res: Response, [id, data]: Tracked): void {
+  writeTo(res, `id: ${id}\nevent: change\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/**
+ * A stream holds its response for as long as the client stays, so once it is open the request's
+ * state (its caller of the procedures, identity, rate-limit hook) is let go; what its log line,
+ * metrics and an error answer read stays.
+ */
+export function forgetRequestState(res: Response): void {
+  const { caller: _c, identify: _i, charge: _r, idempotency: _k, ...kept } = res.locals;
+  res.locals = kept as Response["locals"];
+}
+
+/** Writes to a stream, cutting off a client that has stopped taking what is sent. */
+function writeTo(res: Response, text: string): void {
+  if (res.destroyed) return;
+  res.write(text);
+  if (res.writableLength > STREAM_MAX_BUFFERED_BYTES) res.destroy();
 }

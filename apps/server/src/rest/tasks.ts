@@ -18,7 +18,7 @@ import express, { type Request, type RequestHandler, type Response } from "expre
 import { requestIdOf, sendError } from "../http/answers.ts";
 import { sendData } from "./envelope.ts";
 import { expressPath, REST_ROUTES, type RestRoute } from "./routes.ts";
-import { sendEventStream } from "./stream.ts";
+import { forgetRequestState, sendEventStream } from "./stream.ts";
 
 const hasBody = (req: Request) =>
   req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
@@ -154,6 +154,7 @@ export function restRouter({ db, bodyLimit, live }: RestOptions): express.Router
           if (res.locals.idempotency.replayed) res.setHeader("Idempotent-Replayed", "true");
         }
         if (route.answer === "stream") {
+          forgetRequestState(res);
           await sendEventStream(res, result as AsyncIterable<unknown>);
           return;
         }
