@@ -116,10 +116,13 @@ export function createApp(options: AppOptions): express.Express {
   const surfaces = ["/api", "/trpc"];
   const { eventStreams } = options;
   if (eventStreams) {
+    const forget = function (this: Response) {
+      eventStreams.delete(this);
+    };
     app.use(surfaces, (req, res, next) => {
       if (req.headers.accept?.includes("text/event-stream")) {
         eventStreams.add(res);
-        res.on("close", () => eventStreams.delete(res));
+        res.on("close", forget);
       }
       next();
     });

@@ -8,6 +8,12 @@ declare global {
     interface Locals {
       /** The request's id: X-Request-Id, every log line, every error body. */
       requestId: string;
+      /** When the request arrived (performance.now()): its log line and duration metric. */
+      startedAt: number;
+      /** The request's log line has been written. */
+      logged?: boolean;
+      /** The request's deadline timer (see requestDeadline); cleared when it ends. */
+      deadline?: NodeJS.Timeout;
       /** The request's identity, verified on first use and at most once (see identityOf). */
       identify: Identity;
       /** The verified subject, once the identity has been asked for and proved valid (logs). */

@@ -11,22 +11,38 @@ import { requestIdFor } from "./request-id.ts";
  * time under load; PERFORMANCE.md).
  */
 export function requestLogging(logger: Logger): RequestHandler {
+  // Listeners made once, not per request: a request holds its own state only (res.locals), so a
+  // long-lived one (a live stream) keeps little beyond its socket.
+  function log(res: Response, error?: Error) {
+    if (res.locals.logged) return;
+    res.locals.logged = true;
+    const { requestId, startedAt } = res.locals;
+    writeLine(logger, res.req, res, requestId, Math.round(performance.now() - startedAt), error);
+  }
+  function onFinish(this: Response) {
+    log(this);
+  }
+  // A client that goes away before the answer is complete: logged with the status so far. An
+  // event stream ends that way as a matter of course (its client closes it), so it is no error.
+  function onClose(this: Response) {
+    const complete = this.writableFinished || isEventStream(this);
+    log(this, complete ? undefined : new Error("Connection closed"));
+  }
   return (req, res, next) => {
-    const start = performance.now();
+    res.locals.startedAt = performance.now();
     const requestId = requestIdFor(req);
     res.locals.requestId = requestId;
     res.setHeader("X-Request-Id", requestId);
-    let logged = false;
-    const log = (error?: Error) => {
-      if (logged) return;
-      logged = true;
-      writeLine(logger, req, res, requestId, Math.round(performance.now() - start), error);
-    };
-    res.once("finish", () => log());
-    // A client that goes away before the answer is complete: logged with the status so far.
-    res.once("close", () => log(res.writableFinished ? undefined : new Error("Connection closed")));
+    // `on`, not `once`: a response finishes and closes once, and once() would wrap each listener.
+    res.on("finish", onFinish);
+    res.on("close", onClose);
     next();
   };
+}
+
+function isEventStream(res: Response): boolean {
+  const type = res.getHeader("content-type");
+  return res.headersSent && typeof type === "string" && type.startsWith("text/event-stream");
 }
 
 function writeLine(

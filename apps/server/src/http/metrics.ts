@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { appRouter } from "@todo/api/router";
-import type { Request, RequestHandler } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import type pg from "pg";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
@@ -101,13 +101,19 @@ export function createMetrics(options: {
     live.onFanOut((ms) => fanOut.observe(ms / 1000));
   }
 
-  const middleware: RequestHandler = (req, res, next) => {
-    const end = duration.startTimer();
-    res.on("finish", () => {
-      const route = routeOf(req);
-      end({ method: req.method, route });
-      requests.inc({ method: req.method, route, status: String(res.statusCode) });
-    });
+  // One listener for every request; its start is the one the request log takes (res.locals).
+  function onFinish(this: Response) {
+    const { req } = this;
+    const route = routeOf(req);
+    duration.observe(
+      { method: req.method, route },
+      (performance.now() - this.locals.startedAt) / 1000,
+    );
+    requests.inc({ method: req.method, route, status: String(this.statusCode) });
+  }
+  const middleware: RequestHandler = (_req, res, next) => {
+    res.locals.startedAt ??= performance.now();
+    res.on("finish", onFinish);
     next();
   };
   const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
