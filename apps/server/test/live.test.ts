@@ -1,11 +1,14 @@
 // Live updates across instances: tRPC subscriptions and REST event streams, woken by PostgreSQL
 // LISTEN/NOTIFY, reading the change feed, so nothing is lost across a cut stream or a cut
 // listening connection, and no user ever hears of another's tasks.
+
+import { connect } from "node:net";
 import { signHs256Token } from "@todo/api/auth";
 import type { AppRouter } from "@todo/api/router";
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { EventSource } from "eventsource";
 import pg from "pg";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   newUser,
@@ -37,6 +40,15 @@ afterAll(async () => {
   b?.kill();
   await a?.close();
 });
+
+/** Waits (up to 10 s) for a condition the server reaches on its own. */
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the server");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const eventsPath = (user: TestUser) => `/api/${user.id}/tasks/events`;
 
@@ -223,6 +235,63 @@ describe("live updates", () => {
       code: "UNAUTHORIZED",
       message: "Token expired: subscribe again with a new token",
     });
+  });
+
+  it("disconnects a client that stops reading, rather than buffering for it without bound", async () => {
+    const server = await startServer();
+    cleanups.push(() => server.close());
+    const user = newUser();
+    // A client that sends its request, takes the head, then reads nothing more.
+    const { hostname, port } = new URL(server.baseUrl);
+    const socket = connect({ host: hostname, port: Number(port) });
+    cleanups.push(() => socket.destroy());
+    socket.write(
+      `GET ${eventsPath(user)} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: ${user.auth}\r\n` +
+        "Accept: text/event-stream\r\n\r\n",
+    );
+    const head = await new Promise<string>((resolve) =>
+      socket.once("data", (b) => resolve(`${b}`)),
+    );
+    expect(head).toMatch(/^HTTP\/1\.1 200/);
+    socket.pause();
+    await until(() => server.live.open === 1);
+    // About 10 KB per change, until the server cuts it (loopback buffers take some 4 MB first).
+    const description = "x".repeat(10_000);
+    for (let batch = 0; batch < 60 && server.live.open > 0; batch++) {
+      const ops = Array.from({ length: 20 }, (_, i) => ({
+        op: "create",
+        title: `big ${batch}-${i}`,
+        description,
+      }));
+      const answer = await rest(server, "POST", `/api/${user.id}/tasks/batch`, {
+        auth: user.auth,
+        body: { ops },
+      });
+      expect(answer.status).toBe(200);
+    }
+    // The stream was cut: it no longer counts, and the connection ends once the client reads.
+    await until(() => server.live.open === 0);
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.resume();
+    await closed;
+  });
+
+  it("logs a stream its client closed as a normal end, not an error", async () => {
+    const lines: Array<{ level: number; req: { path: string }; res: { status: number } }> = [];
+    const logger = pino(
+      { level: "info" },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    );
+    const server = await startServer({ app: { logger } });
+    cleanups.push(() => server.close());
+    const user = newUser();
+    const sse = await stream(server, user);
+    expect(sse.status).toBe(200);
+    sse.close();
+    await until(() => lines.some((l) => l.req?.path === eventsPath(user)));
+    const line = lines.find((l) => l.req?.path === eventsPath(user));
+    expect(line).toMatchObject({ level: 30, res: { status: 200 } });
+    expect(line).not.toHaveProperty("err");
   });
 
   it("ends every stream on shutdown with a hint to reconnect", async () => {
