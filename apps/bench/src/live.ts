@@ -3,8 +3,9 @@
 // latency from the writing transaction to the event's arrival (the task's updatedAt is stamped
 // with the transaction's start, on the same clock), and the server's memory per open stream.
 // Usage: pnpm --filter @todo/bench live [--streams 1000] [--users 250] [--rate 100]
-//          [--seconds 20] [--json] [--floor]
+//          [--seconds 20] [--json] [--floor] [--heap-snapshots DIR]
 // --floor: the same streams held by a bare node:http server (live-floor.ts): memory only.
+// --heap-snapshots: the server writes a heap snapshot before and after the streams open (DIR).
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "20" },
     json: { type: "boolean", default: false },
     floor: { type: "boolean", default: false },
+    "heap-snapshots": { type: "string" },
   },
 });
 const STREAMS = Number(values.streams);
@@ -38,7 +40,9 @@ function startServer(databaseUrl: string): { proc: ChildProcess; url: Promise<st
   const pin = availableParallelism() >= 2 ? ["taskset", "-c", "0"] : [];
   const { DATABASE_URL: _d, DIRECT_URL: _u, ...base } = process.env;
   const entry = values.floor ? join(import.meta.dirname, "live-floor.ts") : serverMain;
-  const [cmd, ...args] = [...pin, process.execPath, "--import", "tsx", entry];
+  const gcHook = join(import.meta.dirname, "gc-on-signal.ts");
+  const node = [process.execPath, "--expose-gc", "--import", "tsx", "--import", gcHook];
+  const [cmd, ...args] = [...pin, ...node, entry];
   const proc = spawn(cmd as string, args, {
     env: {
       ...base,
@@ -52,6 +56,7 @@ function startServer(databaseUrl: string): { proc: ChildProcess; url: Promise<st
       LIVE_STREAMS_PER_USER: String(Math.ceil(STREAMS / USERS) + 1),
       LIVE_STREAMS_PER_INSTANCE: String(STREAMS + 10),
       SHUTDOWN_DRAIN_MS: "0",
+      ...(values["heap-snapshots"] ? { BENCH_HEAP_SNAPSHOTS: values["heap-snapshots"] } : {}),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -60,6 +65,34 @@ function startServer(databaseUrl: string): { proc: ChildProcess; url: Promise<st
 
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
+
+/** The server's memory, MB: RSS as found, then RSS and heap in use after a collection. */
+type Memory = { rssFound: number; rss: number; heap: number };
+
+/**
+ * Reads the server's memory: its RSS as found, then a collection as under memory pressure
+ * (gc-on-signal.ts: garbage gone, the young generation shrunk back) and its RSS and heap after
+ * it. With --heap-snapshots, read before the snapshot that follows the collection.
+ */
+async function memory(url: string, pid: number): Promise<Memory> {
+  const rssFound = rssMb(pid);
+  process.kill(pid, "SIGUSR2");
+  await sleep(1_000);
+  const rss = rssMb(pid);
+  if (values["heap-snapshots"]) await sleep(20_000);
+  return { rssFound, rss, heap: await heapMb(url) };
+}
+
+/** Memory per open stream, KB: settled RSS, RSS as found, heap. */
+const perStream = (before: Memory, after: Memory) => ({
+  kbPerStream: ((after.rss - before.rss) * 1024) / STREAMS,
+  kbPerStreamAsFound: ((after.rssFound - before.rssFound) * 1024) / STREAMS,
+  heapKbPerStream: ((after.heap - before.heap) * 1024) / STREAMS,
+});
+
+const describeMemory = (m: ReturnType<typeof perStream>) =>
+  `${m.kbPerStream.toFixed(1)} KB per open stream (RSS after a collection; ` +
+  `${m.kbPerStreamAsFound.toFixed(1)} KB as found), of which ${m.heapKbPerStream.toFixed(1)} KB of JavaScript heap`;
 
 /** The server's JavaScript heap in use (its /metrics), MB. */
 async function heapMb(url: string): Promise<number> {
@@ -116,16 +149,7 @@ async function openStream(url: string, user: (typeof users)[number], signal: Abo
 }
 
 /** Writes at a steady rate and reports fan-out latency and memory per stream. */
-async function measureFanOut(
-  url: string,
-  pid: number,
-  {
-    before,
-    after,
-    heapBefore,
-    heapAfter,
-  }: Record<"before" | "after" | "heapBefore" | "heapAfter", number>,
-) {
+async function measureFanOut(url: string, pid: number, before: Memory, after: Memory) {
   // Writes at a steady rate, each to a user chosen in turn: every write reaches that user's streams.
   let writes = 0;
   let writeErrors = 0;
@@ -177,8 +201,7 @@ async function measureFanOut(
       max: latencies.at(-1) ?? Number.NaN,
     },
     rssMb: { before, withStreams: after, peak },
-    kbPerStream: ((after - before) * 1024) / STREAMS,
-    heapKbPerStream: ((heapAfter - heapBefore) * 1024) / STREAMS,
+    ...perStream(before, after),
   };
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
@@ -186,7 +209,7 @@ async function measureFanOut(
       `${writes} writes (${writeErrors} failed) at ${RATE}/s to ${USERS} users, ${STREAMS} streams: ` +
         `${events}/${expected} events; fan-out p50 ${result.fanOutMs.p50} ms, p90 ${result.fanOutMs.p90} ms, ` +
         `p99 ${result.fanOutMs.p99} ms, max ${result.fanOutMs.max} ms; ` +
-        `${result.kbPerStream.toFixed(1)} KB per open stream (RSS ${before.toFixed(0)} → ${after.toFixed(0)} MB, peak ${peak.toFixed(0)}), of which ${result.heapKbPerStream.toFixed(1)} KB of JavaScript heap`,
+        `${describeMemory(result)}; RSS ${before.rss.toFixed(0)} → ${after.rss.toFixed(0)} MB, peak ${peak.toFixed(0)}`,
     );
   }
 }
@@ -206,32 +229,24 @@ try {
     });
   }
   await sleep(1_000);
-  const before = rssMb(pid);
-  const heapBefore = await heapMb(url);
-  log(`server RSS before streams: ${before.toFixed(1)} MB (heap ${heapBefore.toFixed(1)} MB)`);
+  const before = await memory(url, pid);
+  log(`server before streams: RSS ${before.rss.toFixed(1)} MB, heap ${before.heap.toFixed(1)} MB`);
   const streams = Array.from({ length: STREAMS }, (_, i) =>
     openStream(url, users[i % USERS] as (typeof users)[number], abort.signal),
   );
   while (opened < STREAMS) await sleep(100);
   await sleep(2_000);
-  const after = rssMb(pid);
-  const heapAfter = await heapMb(url);
+  const after = await memory(url, pid);
   log(
-    `${STREAMS} streams open; server RSS ${after.toFixed(1)} MB (heap ${heapAfter.toFixed(1)} MB)`,
+    `${STREAMS} streams open; server RSS ${after.rss.toFixed(1)} MB, heap ${after.heap.toFixed(1)} MB`,
   );
 
   if (values.floor) {
-    const kb = ((after - before) * 1024) / STREAMS;
-    const heapKb = ((heapAfter - heapBefore) * 1024) / STREAMS;
-    log(
-      `floor (bare node:http): ${kb.toFixed(1)} KB per open stream, ${heapKb.toFixed(1)} KB of heap`,
-    );
-    if (values.json)
-      process.stdout.write(
-        `${JSON.stringify({ floor: true, kbPerStream: kb, heapKbPerStream: heapKb })}\n`,
-      );
+    const memory = perStream(before, after);
+    log(`floor (bare node:http): ${describeMemory(memory)}`);
+    if (values.json) process.stdout.write(`${JSON.stringify({ floor: true, ...memory })}\n`);
   } else {
-    await measureFanOut(url, pid, { before, after, heapBefore, heapAfter });
+    await measureFanOut(url, pid, before, after);
   }
   abort.abort();
   await Promise.allSettled(streams);
