@@ -158,6 +158,24 @@ describe("live updates", () => {
     expect(trpcResumed.seen).toHaveLength(20);
   });
 
+  it("names where a stream from now starts, so a reconnect before any change loses none", async () => {
+    const user = newUser();
+    await create(b, user, "before the stream");
+    const first = await stream(a, user);
+    const [ready] = await first.waitFor(1, { event: "ready" });
+    const start = ready?.id as string;
+    expect(JSON.parse(ready?.data ?? "")).toEqual({ cursor: start });
+    first.close();
+    await create(b, user, "while away 1");
+    await create(b, user, "while away 2");
+    const resumed = await stream(a, user, { "last-event-id": start });
+    const events = await resumed.waitFor(2);
+    expect(events.map((e) => JSON.parse(e.data).task.title)).toEqual([
+      "while away 1",
+      "while away 2",
+    ]);
+  });
+
   it("catches up after its listening connection is cut by the network", async () => {
     const proxy = await startTcpProxy(targetOf(inject("databaseUrl")));
     const cut = await startServer({ db: { url: proxy.via(inject("databaseUrl")) } });

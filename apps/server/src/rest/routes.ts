@@ -271,7 +271,7 @@ export const REST_ROUTES: RestRoute[] = [
       operationId: "streamTaskChanges",
       summary: "Live changes as Server-Sent Events",
       description:
-        "`text/event-stream`: each change of the feed as `id: <cursor>`, `event: change`, `data: { id, deleted, task }`, first what the feed holds after `Last-Event-ID` (or `?since=`), then each change as it commits; without either, from now. A `: ping` comment at least every 15 s and a `retry:` hint; `event: end` with `data: { reason }` (`token_expired`, `shutdown`) before the server closes it. A client that does not keep up is disconnected; it resumes with Last-Event-ID.",
+        "`text/event-stream`: first `event: ready` with `id: <cursor>` and `data: { cursor }` (where the stream starts: resume from it even before any change), then each change of the feed as `id: <cursor>`, `event: change`, `data: { id, deleted, task }`, first what the feed holds after `Last-Event-ID` (or `?since=`), then each change as it commits; without either, from now. A `: ping` comment at least every 15 s and a `retry:` hint; `event: end` with `data: { reason }` (`token_expired`, `shutdown`) before the server closes it. A client that does not keep up is disconnected; it resumes with Last-Event-ID.",
       requestParams: {
         path: userPath,
         query: z.object({

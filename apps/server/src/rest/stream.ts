@@ -1,5 +1,6 @@
 // The REST live stream: Server-Sent Events of the feed's changes (`id:` the cursor, `event:
-// change`, `data:` the change), a heartbeat comment, a `retry:` hint, and a final `end` event when
+// change`, `data:` the change) after a first `ready` event naming where it starts, a heartbeat
+// comment, a `retry:` hint, and a final `end` event when
 // the token expires or the server shuts down. A client too slow to take what is sent is
 // disconnected rather than buffered without bound; it resumes with Last-Event-ID.
 import { AppError } from "@todo/api/errors";
@@ -55,6 +56,12 @@ export async function sendEventStream(
   // Open as long as its client stays: no request deadline.
   clearDeadline.call(res);
   writeTo(res, `retry: ${STREAM_RETRY_MS}\n\n`);
+  // Where the stream starts, as its first event (`ready`, with the cursor as its id and data): a
+  // client that reconnects before any change resumes from here and loses none.
+  const { cursor } = events as { cursor?: unknown };
+  if (typeof cursor === "string") {
+    writeTo(res, `id: ${cursor}\nevent: ready\ndata: ${JSON.stringify({ cursor })}\n\n`);
+  }
   beating.add(res);
   heartbeat ??= setInterval(beat, STREAM_HEARTBEAT_MS).unref();
   const iterator = events[Symbol.asyncIterator]();

@@ -108,7 +108,7 @@ export async function openLiveChanges(
   scope: Scope,
   hub: LiveHub,
   options: { after: FeedCursor | null; signal?: AbortSignal; expiresAt?: number },
-): Promise<AsyncIterableIterator<LiveEvent>> {
+): Promise<LiveChanges> {
   const stream = new LiveStream(scope, hub, options.signal);
   // Registered before the first read: a change that commits meanwhile wakes it, so none is lost.
   hub.register(scope.userId, stream);
@@ -120,6 +120,9 @@ export async function openLiveChanges(
   }
   return stream;
 }
+
+/** A user's live changes, and where they stand in the feed (a cursor to resume from). */
+export type LiveChanges = AsyncIterableIterator<LiveEvent> & { readonly cursor: string };
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -206,6 +209,11 @@ class LiveStream implements AsyncIterableIterator<LiveEvent> {
     clearTimeout(this.#expiry);
     clearTimeout(this.#retry);
     this.signal?.removeEventListener("abort", this);
+  }
+
+  /** Where the stream stands in the feed: after the last change it gave, or where it started. */
+  get cursor(): string {
+    return encodeFeedCursor(this.#position);
   }
 
   [Symbol.asyncIterator](): this {

@@ -1,6 +1,6 @@
 import { type TrackedEnvelope, tracked } from "@trpc/server";
 import { AppError } from "../errors.ts";
-import { type LiveEvent, openLiveChanges } from "../live/live.ts";
+import { type LiveChanges, type LiveEvent, openLiveChanges } from "../live/live.ts";
 import { issueTicket } from "../live/tickets.ts";
 import { type Context, mutate, protectedProcedure, router, scopeOf, toTRPCError } from "../trpc.ts";
 import { decodeFeedCursor } from "./cursor.ts";
@@ -61,7 +61,12 @@ function expectation(ctx: Pick<Context, "ifMatch">, version: number | undefined)
  * an async generator: an idle stream's generator would keep its last change alive.
  */
 class TrackedChanges implements AsyncIterableIterator<TrackedEnvelope<TaskChange>> {
-  constructor(readonly events: AsyncIterableIterator<LiveEvent>) {}
+  constructor(readonly events: LiveChanges) {}
+
+  /** Where the stream stands: a REST stream names it first, so a reconnect loses nothing. */
+  get cursor(): string {
+    return this.events.cursor;
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
