@@ -3,8 +3,10 @@
 // latency from the writing transaction to the event's arrival (the task's updatedAt is stamped
 // with the transaction's start, on the same clock), and the server's memory per open stream.
 // Usage: pnpm --filter @todo/bench live [--streams 1000] [--users 250] [--rate 100]
-//          [--seconds 20] [--json] [--floor] [--heap-snapshots DIR]
-// --floor: the same streams held by a bare node:http server (live-floor.ts): memory only.
+//          [--seconds 20] [--surface rest|trpc] [--json] [--floor] [--heap-snapshots DIR]
+// --surface: REST event streams (the default) or tRPC subscriptions (task.onChange over SSE).
+// --floor: the same streams held by a bare node:http server (live-floor.ts), or with --surface
+//   trpc by a bare tRPC subscription on Express (live-floor-trpc.ts): memory only.
 // --heap-snapshots: the server writes a heap snapshot before and after the streams open (DIR).
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     floor: { type: "boolean", default: false },
     "heap-snapshots": { type: "string" },
+    surface: { type: "string", default: "rest" },
   },
 });
 const STREAMS = Number(values.streams);
@@ -39,7 +42,8 @@ const serverMain = join(import.meta.dirname, "../../server/src/main.ts");
 function startServer(databaseUrl: string): { proc: ChildProcess; url: Promise<string> } {
   const pin = availableParallelism() >= 2 ? ["taskset", "-c", "0"] : [];
   const { DATABASE_URL: _d, DIRECT_URL: _u, ...base } = process.env;
-  const entry = values.floor ? join(import.meta.dirname, "live-floor.ts") : serverMain;
+  const floor = values.surface === "trpc" ? "live-floor-trpc.ts" : "live-floor.ts";
+  const entry = values.floor ? join(import.meta.dirname, floor) : serverMain;
   const gcHook = join(import.meta.dirname, "gc-on-signal.ts");
   const node = [process.execPath, "--expose-gc", "--import", "tsx", "--import", gcHook];
   const [cmd, ...args] = [...pin, ...node, entry];
@@ -119,7 +123,11 @@ let opened = 0;
 
 /** One stream: counts events and records each one's fan-out latency. */
 async function openStream(url: string, user: (typeof users)[number], signal: AbortSignal) {
-  const response = await fetch(`${url}/api/${user.id}/tasks/events`, {
+  const path =
+    values.surface === "trpc"
+      ? `/trpc/task.onChange?input=${encodeURIComponent("{}")}`
+      : `/api/${user.id}/tasks/events`;
+  const response = await fetch(`${url}${path}`, {
     headers: { authorization: user.auth, accept: "text/event-stream" },
     signal,
     // @ts-expect-error undici's dispatcher option, taken by Node's fetch
@@ -137,7 +145,8 @@ async function openStream(url: string, user: (typeof users)[number], signal: Abo
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (!data || !block.includes("event: change")) continue;
+        // A change (REST: `event: change`; tRPC: a tracked message), not ready, ping or end.
+        if (!data || !/^id: /m.test(block) || /^event: (?!change$)/m.test(block)) continue;
         const change = JSON.parse(data) as { task: { updatedAt: string } | null };
         if (change.task) latencies.push(now - Date.parse(change.task.updatedAt));
         events++;
@@ -186,6 +195,7 @@ async function measureFanOut(url: string, pid: number, before: Memory, after: Me
   latencies.sort((a, b) => a - b);
   const result = {
     node: process.version,
+    surface: values.surface,
     streams: STREAMS,
     users: USERS,
     writesPerSecond: RATE,
@@ -206,7 +216,7 @@ async function measureFanOut(url: string, pid: number, before: Memory, after: Me
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
     log(
-      `${writes} writes (${writeErrors} failed) at ${RATE}/s to ${USERS} users, ${STREAMS} streams: ` +
+      `${writes} writes (${writeErrors} failed) at ${RATE}/s to ${USERS} users, ${STREAMS} ${values.surface} streams: ` +
         `${events}/${expected} events; fan-out p50 ${result.fanOutMs.p50} ms, p90 ${result.fanOutMs.p90} ms, ` +
         `p99 ${result.fanOutMs.p99} ms, max ${result.fanOutMs.max} ms; ` +
         `${describeMemory(result)}; RSS ${before.rss.toFixed(0)} → ${after.rss.toFixed(0)} MB, peak ${peak.toFixed(0)}`,
@@ -243,7 +253,9 @@ try {
 
   if (values.floor) {
     const memory = perStream(before, after);
-    log(`floor (bare node:http): ${describeMemory(memory)}`);
+    log(
+      `floor (${values.surface === "trpc" ? "bare tRPC on Express" : "bare node:http"}): ${describeMemory(memory)}`,
+    );
     if (values.json) process.stdout.write(`${JSON.stringify({ floor: true, ...memory })}\n`);
   } else {
     await measureFanOut(url, pid, before, after);
