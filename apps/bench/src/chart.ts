@@ -3,7 +3,13 @@ import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import type { OpenLoopRow } from "./report.ts";
 
-const NAMES = { b0: "B0 node:http + pg", b1: "B1 Express + pg", rest: "P REST", trpc: "P tRPC" };
+const NAMES = {
+  b0: "B0 node:http + pg",
+  b1: "B1 Express + pg",
+  b2: "B2 tRPC on Express + pg",
+  rest: "P REST",
+  trpc: "P tRPC",
+};
 
 export async function renderChart(sweep: OpenLoopRow[]): Promise<string> {
   const values = sweep.flatMap((r) =>

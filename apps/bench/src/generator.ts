@@ -10,7 +10,7 @@ import { cpuUsage } from "node:process";
 import { taskIdOf, userIdOf } from "./dataset.ts";
 import { readTokens } from "./tokens.ts";
 
-export type Target = "b0" | "b1" | "rest" | "trpc";
+export type Target = "b0" | "b1" | "b2" | "rest" | "trpc";
 export type Scenario = "S1" | "S2" | "S3" | "S4" | "S5";
 export type GeneratorConfig = {
   url: string;
@@ -66,7 +66,8 @@ function request(op: Op, user: number, invalidToken: boolean): Draw {
   const token = invalidToken ? `${tokenOf(user).slice(0, -4)}AAAA` : tokenOf(user);
   const taskId =
     op === "toggle" ? taskIdOf(userId, 1 + Math.floor(Math.random() * config.tasksPerUser)) : "";
-  if (config.target === "trpc") {
+  // B2 answers tRPC's requests, with the product's procedure names and inputs.
+  if (config.target === "trpc" || config.target === "b2") {
     if (op === "list") {
       const input = encodeURIComponent(JSON.stringify({ limit: 20 }));
       return { method: "GET", path: `/trpc/task.list?input=${input}`, token, body: "" };

@@ -12,7 +12,7 @@ import { readTokens } from "./tokens.ts";
 
 export type OpenLoopConfig = {
   url: string;
-  target: "b0" | "b1" | "rest" | "trpc";
+  target: "b0" | "b1" | "b2" | "rest" | "trpc";
   /** Offered load, requests per second. */
   rate: number;
   connections: number;

@@ -1,10 +1,13 @@
-// The benchmark: the product (P, over REST and tRPC) against two baselines written for the
-// purpose (B0: node:http + pg; B1: Express 5 + pg + HS256), same SQL intent and envelope, driven
+// The benchmark: the product (P, over REST and tRPC) against three baselines written for the
+// purpose (B0: node:http + pg; B1: Express 5 + pg + HS256; B2: a bare tRPC v11 router on Express 5
+// with B1's SQL and token check), same SQL intent and envelope, driven
 // alternately in the same run by a load generator in its own process. Every figure that matters is
 // a ratio to a baseline measured minutes apart on the same machine.
 //   pnpm bench            full: 10,000 users × 100 tasks, 3 repetitions, then the open-loop sweep,
 //                         memory per connection, 1,000,000 vs 10,000 rows, token verification cost
 //   pnpm bench --smoke    small data, 1 s runs: checks only that everything runs
+//   --node 24,20          the runtimes, in turn (default; Node 24 fetched from the npm registry
+//                         where this machine has another); each writes results/node<N>/
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -19,6 +22,7 @@ import type { GeneratorConfig, GeneratorResult, Scenario, Target } from "./gener
 import { listeningUrl } from "./listening.ts";
 import type { OpenLoopConfig, OpenLoopResult } from "./open-loop.ts";
 import { type Extras, type OpenLoopRow, type Row, renderMarkdown, summarize } from "./report.ts";
+import { nodeOf } from "./runtime.ts";
 import { writeTokens } from "./tokens.ts";
 
 const { values } = parseArgs({
@@ -36,8 +40,49 @@ const { values } = parseArgs({
     /** Skip the phases after the closed loop (sweep, memory, small dataset, verification). */
     "closed-only": { type: "boolean", default: false },
     out: { type: "string", default: join(import.meta.dirname, "../results") },
+    /** Node.js major versions to run on, in turn (default: 24, the shipped runtime, then 20). */
+    node: { type: "string", default: "24,20" },
   },
 });
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+// The whole run once per runtime, each in a process of that Node (its servers run on it too);
+// their reports are put side by side.
+if (!process.env.BENCH_RUNTIME) {
+  const args = process.argv.slice(2).filter((arg, i, all) => {
+    if (arg === "--node" || arg.startsWith("--node=")) return false;
+    return all[i - 1] !== "--node";
+  });
+  const reports: string[] = [];
+  for (const version of (values.node as string).split(",").map(Number)) {
+    const bin = nodeOf(version, log);
+    if (!bin) {
+      log(`Node ${version}: not on this machine, skipped`);
+      reports.push(`## Node ${version}\n\nNot run: no Node ${version} on this machine.\n`);
+      continue;
+    }
+    const out = join(values.out as string, `node${version}`);
+    log(`== Node ${version} (${bin})`);
+    const child = spawn(bin, ["--import", "tsx", import.meta.filename, ...args, "--out", out], {
+      env: { ...process.env, BENCH_RUNTIME: String(version) },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let markdown = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      markdown += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    if (code !== 0) process.exit(code ?? 1);
+    reports.push(`## Node ${version}\n\n${markdown}`);
+  }
+  const combined = reports.join("\n");
+  const name = values.smoke ? "smoke" : values.scenarios ? "latest-subset" : "latest";
+  await mkdir(values.out as string, { recursive: true });
+  await writeFile(join(values.out as string, `${name}.md`), combined);
+  process.stdout.write(combined);
+  process.exit(0);
+}
+
 const smoke = values.smoke ?? false;
 const users = Number(values.users ?? (smoke ? 100 : 10_000));
 const tasksPerUser = Number(values.tasks ?? (smoke ? 10 : 100));
@@ -51,12 +96,10 @@ const ALL_SCENARIOS: Scenario[] = ["S1", "S2", "S3", "S4", "S5"];
 const SCENARIOS = values.scenarios
   ? ALL_SCENARIOS.filter((s) => (values.scenarios as string).split(",").includes(s))
   : ALL_SCENARIOS;
-const log = (message: string) => process.stderr.write(`${message}\n`);
-
 // Server on core 0, generator on core 1, where the machine has two.
 const pin = (core: number) => (availableParallelism() >= 2 ? ["taskset", "-c", String(core)] : []);
 
-type Server = { name: "B0" | "B1" | "P"; url: string; proc: ChildProcess };
+type Server = { name: "B0" | "B1" | "B2" | "P"; url: string; proc: ChildProcess };
 
 function spawnPinned(core: number, args: string[], env: Record<string, string>) {
   const [cmd, ...rest] = [...pin(core), process.execPath, "--import", "tsx", ...args];
@@ -208,6 +251,7 @@ const productEnv = {
 const servers = {
   B0: await startServer("B0", "baseline-b0.ts", common),
   B1: await startServer("B1", "baseline-b1.ts", { ...common, BENCH_SECRET: SECRET }),
+  B2: await startServer("B2", "baseline-b2.ts", { ...common, BENCH_SECRET: SECRET }),
   P: await startServer("P", "../../server/src/main.ts", { ...common, ...productEnv }),
   ...(small
     ? {
@@ -225,6 +269,7 @@ const plan: Array<[Server, Target]> = [
   [servers.P, "rest"],
   [servers.B1, "b1"],
   [servers.P, "trpc"],
+  [servers.B2, "b2"],
 ];
 
 try {

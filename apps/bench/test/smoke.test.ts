@@ -8,18 +8,32 @@ import { promisify } from "node:util";
 import { expect, it } from "vitest";
 import type { Extras, Row } from "../src/report.ts";
 
-it("runs every scenario against B0, B1 and the product (REST and tRPC), then every other measurement, without errors", async () => {
+it("runs every scenario against B0, B1, B2 and the product (REST and tRPC), then every other measurement, without errors", async () => {
   const out = await mkdtemp(join(tmpdir(), "todo-bench-"));
+  // On the runtime running the tests (CI runs them on Node 20 and on Node 24).
+  const major = process.versions.node.split(".")[0] as string;
+  const ran = join(out, `node${major}`);
   try {
     await promisify(execFile)(
       process.execPath,
-      ["--import", "tsx", "src/run.ts", "--smoke", "--connections", "16", "--out", out],
+      [
+        "--import",
+        "tsx",
+        "src/run.ts",
+        "--smoke",
+        "--connections",
+        "16",
+        "--out",
+        out,
+        "--node",
+        major,
+      ],
       { cwd: join(import.meta.dirname, ".."), maxBuffer: 10 * 1024 * 1024 },
     );
-    const { runs, ...extras } = JSON.parse(await readFile(join(out, "smoke.json"), "utf8")) as {
+    const { runs, ...extras } = JSON.parse(await readFile(join(ran, "smoke.json"), "utf8")) as {
       runs: Row[];
     } & Extras;
-    expect(runs).toHaveLength(5 * 4);
+    expect(runs).toHaveLength(5 * 5);
     for (const run of runs) {
       const what = `${run.scenario} ${run.target}`;
       expect(run.requests, what).toBeGreaterThan(0);
@@ -38,9 +52,11 @@ it("runs every scenario against B0, B1 and the product (REST and tRPC), then eve
     expect(extras.memory?.map((m) => m.connections)).toEqual([50, 50]);
     expect(extras.sizes?.map((s) => s.rows)).toEqual([1_000, 10_000]);
     expect(extras.verification?.cpuMicrosPerVerification).toBeGreaterThan(0);
-    expect(await readFile(join(out, "smoke-latency.svg"), "utf8")).toMatch(/^<svg[\s\S]*P REST/);
+    expect(await readFile(join(ran, "smoke-latency.svg"), "utf8")).toMatch(/^<svg[\s\S]*P REST/);
     const markdown = await readFile(join(out, "smoke.md"), "utf8");
+    expect(markdown).toContain(`## Node ${major}`);
     expect(markdown).toContain("| target | measured | met |");
+    expect(markdown).toContain("S1 tRPC throughput ≥ 0.90 × B2");
     expect(markdown).toContain("token verification ≤ 5%");
   } finally {
     await rm(out, { recursive: true, force: true });

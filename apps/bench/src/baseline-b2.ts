@@ -1,0 +1,69 @@
+// Baseline B2: a bare tRPC v11 router on Express 5 (tRPC's own Express adapter), with B1's SQL
+// (pg, named prepared statements) and B1's token check (HS256 with jsonwebtoken, key made once,
+// algorithm pinned): what tRPC itself can do, so the product's tRPC surface is judged against it.
+// Procedures: task.list (query), task.create, task.toggle (mutations), the product's names and
+// inputs. Env: DATABASE_URL, PORT, BENCH_SECRET.
+import { createSecretKey } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { initTRPC, TRPCError } from "@trpc/server";
+import { createExpressMiddleware } from "@trpc/server/adapters/express";
+import express from "express";
+import jwt from "jsonwebtoken";
+import pg from "pg";
+import { CREATE, LIST, TOGGLE, toTask } from "./baseline-sql.ts";
+
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+const key = createSecretKey(Buffer.from(process.env.BENCH_SECRET ?? "", "utf8"));
+
+const t = initTRPC.context<{ authorization: string | undefined }>().create();
+const authed = t.procedure.use(({ ctx, next }) => {
+  try {
+    const token = ctx.authorization?.slice("Bearer ".length) ?? "";
+    const payload = jwt.verify(token, key, { algorithms: ["HS256"] }) as { sub?: string };
+    if (typeof payload.sub !== "string") throw new Error("no subject");
+    return next({ ctx: { userId: payload.sub } });
+  } catch {
+    throw new TRPCError({ code: "UNAUTHORIZED" });
+  }
+});
+
+// Inputs checked by hand, as cheaply as a bare service would.
+const object = (input: unknown) =>
+  typeof input === "object" && input !== null ? (input as Record<string, unknown>) : {};
+
+const router = t.router({
+  task: t.router({
+    list: authed.query(async ({ ctx }) => {
+      const { rows } = await pool.query({ ...LIST, values: [ctx.userId] });
+      return rows.slice(0, 20).map(toTask);
+    }),
+    create: authed
+      .input((input) => ({ title: String(object(input).title ?? "") }))
+      .mutation(async ({ ctx, input }) => {
+        const { rows } = await pool.query({ ...CREATE, values: [ctx.userId, input.title] });
+        return toTask(rows[0]);
+      }),
+    toggle: authed
+      .input((input) => ({ id: String(object(input).id ?? "") }))
+      .mutation(async ({ ctx, input }) => {
+        const { rows } = await pool.query({ ...TOGGLE, values: [input.id, ctx.userId] });
+        if (!rows[0]) throw new TRPCError({ code: "NOT_FOUND" });
+        return toTask(rows[0]);
+      }),
+  }),
+});
+
+const app = express();
+app.disable("x-powered-by");
+app.use(
+  "/trpc",
+  createExpressMiddleware({
+    router,
+    createContext: ({ req }) => ({ authorization: req.headers.authorization }),
+  }),
+);
+
+const server = app.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
+  process.stdout.write(`Listening on http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
+});
+server.keepAliveTimeout = 65_000;
