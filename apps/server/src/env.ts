@@ -35,7 +35,10 @@ const zEnv = z.object({
   DATABASE_URL: postgresUrl.optional(),
   /** Direct (unpooled) URL, for what needs a session: migrations, and the live listener. */
   DIRECT_URL: postgresUrl.optional(),
+  /** The instance's database connections (with WEB_CONCURRENCY, shared among its processes). */
   DATABASE_POOL_MAX: int(1, 200).default(10),
+  /** Server processes sharing the port (node:cluster); more than one needs DATABASE_URL. */
+  WEB_CONCURRENCY: int(1, 64).default(1),
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(10_000),
   DATABASE_POOL_IDLE_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
   /** Better Auth's shared secret; HS256 tokens are verified with it. */
@@ -123,6 +126,11 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const production = env.NODE_ENV === "production";
   const problems: string[] = [];
   if (production && !env.DATABASE_URL) problems.push("DATABASE_URL: required in production");
+  if (env.WEB_CONCURRENCY > 1 && !env.DATABASE_URL) {
+    problems.push(
+      "WEB_CONCURRENCY: more than one process needs DATABASE_URL (the embedded database lives in one process)",
+    );
+  }
 
   const jwksUrl =
     env.BETTER_AUTH_JWKS_URL ?? (env.BETTER_AUTH_URL && `${env.BETTER_AUTH_URL}/api/auth/jwks`);
