@@ -205,7 +205,7 @@ export function renderMarkdown(
 ): string {
   const summary = summarize(runs);
   const lines = [
-    `Run ${meta.date}: Node ${meta.node}, ${meta.cores} cores, ${f(meta.rows as number)} rows (${meta.users} users × ${meta.tasksPerUser} tasks), closed loop (${meta.generator}), ${meta.connections} connections, ${meta.durationSeconds} s per run, median of ${meta.reps} repetition(s).`,
+    `Run ${meta.date}: Node ${meta.node}, the product's ${meta.product}, ${meta.cores} cores, ${f(meta.rows as number)} rows (${meta.users} users × ${meta.tasksPerUser} tasks), closed loop (${meta.generator}), ${meta.connections} connections, ${meta.durationSeconds} s per run, median of ${meta.reps} repetition(s).`,
     "",
     "| scenario | server | req/s | p50 ms | p95 ms | p99 ms | 5xx | errors | non-2xx | server CPU % | generator CPU % | peak RSS MB | × B0 | × B1 | × B2 |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -6,9 +6,10 @@
 //   pnpm bench            full: 10,000 users × 100 tasks, 3 repetitions, then the open-loop sweep,
 //                         memory per connection, 1,000,000 vs 10,000 rows, token verification cost
 //   pnpm bench --smoke    small data, 1 s runs: checks only that everything runs
+//   --compiled            the product compiled to JavaScript (apps/server/dist), as in production
 //   --node 24,20          the runtimes, in turn (default; Node 24 fetched from the npm registry
 //                         where this machine has another); each writes results/node<N>/
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
@@ -40,6 +41,8 @@ const { values } = parseArgs({
     /** Skip the phases after the closed loop (sweep, memory, small dataset, verification). */
     "closed-only": { type: "boolean", default: false },
     out: { type: "string", default: join(import.meta.dirname, "../results") },
+    /** The product as production runs it: compiled (apps/server/dist), not through tsx. */
+    compiled: { type: "boolean", default: false },
     /** Node.js major versions to run on, in turn (default: 24, the shipped runtime, then 20). */
     node: { type: "string", default: "24,20" },
   },
@@ -102,7 +105,9 @@ const pin = (core: number) => (availableParallelism() >= 2 ? ["taskset", "-c", S
 type Server = { name: "B0" | "B1" | "B2" | "P"; url: string; proc: ChildProcess };
 
 function spawnPinned(core: number, args: string[], env: Record<string, string>) {
-  const [cmd, ...rest] = [...pin(core), process.execPath, "--import", "tsx", ...args];
+  // Compiled JavaScript runs without the TypeScript loader.
+  const loader = args[0]?.endsWith(".js") ? ["--enable-source-maps"] : ["--import", "tsx"];
+  const [cmd, ...rest] = [...pin(core), process.execPath, ...loader, ...args];
   return spawn(cmd as string, rest, {
     cwd: import.meta.dirname,
     env: { ...process.env, ...env },
@@ -241,6 +246,14 @@ const small = closedOnly
   ? undefined
   : await ensureDataset(SMALL.users, SMALL.tasksPerUser, log, { throwaway: smoke });
 const common = { DATABASE_URL: dataset.url, PORT: "0" };
+let productEntry = "../../server/src/main.ts";
+if (values.compiled) {
+  execFileSync(process.execPath, ["--import", "tsx", "../../server/scripts/build.ts"], {
+    cwd: import.meta.dirname,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  productEntry = "../../server/dist/main.js";
+}
 const productEnv = {
   NODE_ENV: "production",
   BETTER_AUTH_SECRET: SECRET,
@@ -252,10 +265,10 @@ const servers = {
   B0: await startServer("B0", "baseline-b0.ts", common),
   B1: await startServer("B1", "baseline-b1.ts", { ...common, BENCH_SECRET: SECRET }),
   B2: await startServer("B2", "baseline-b2.ts", { ...common, BENCH_SECRET: SECRET }),
-  P: await startServer("P", "../../server/src/main.ts", { ...common, ...productEnv }),
+  P: await startServer("P", productEntry, { ...common, ...productEnv }),
   ...(small
     ? {
-        P10k: await startServer("P", "../../server/src/main.ts", {
+        P10k: await startServer("P", productEntry, {
           ...productEnv,
           DATABASE_URL: small.url,
           PORT: "0",
@@ -365,6 +378,7 @@ try {
   const meta = {
     date: new Date().toISOString(),
     node: process.version,
+    product: values.compiled ? "compiled (dist/main.js)" : "sources through tsx",
     cores: availableParallelism(),
     users,
     tasksPerUser,

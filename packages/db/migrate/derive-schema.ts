@@ -3,11 +3,10 @@
 // the CLI asks for a native engine. Only those two blocks differ; the models are the same text.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { migrateDir, packageDir } from "./paths.ts";
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const sourceSchemaPath = join(here, "../../../prisma/schema.prisma");
-export const derivedSchemaPath = join(here, ".generated/schema.prisma");
+export const sourceSchemaPath = join(packageDir, "../../prisma/schema.prisma");
+export const derivedSchemaPath = join(migrateDir, ".generated/schema.prisma");
 
 const MIGRATE_GENERATOR = `generator client {
   provider        = "prisma-client-js"

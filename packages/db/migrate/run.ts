@@ -1,16 +1,14 @@
 // Runs Prisma's own CLIs: 6.19 (WebAssembly schema engine) for migrations, 7.10 for generate and
 // Studio. See docs/decisions/0001-prisma-toolchain.md for why there are two.
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { writeDerivedSchema } from "./derive-schema.ts";
+import { migrateDir as here, packageDir, requireFromPackage } from "./paths.ts";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const packageDir = join(here, "..");
-const require = createRequire(import.meta.url);
-const migrateCli = join(dirname(require.resolve("prisma-migrate/package.json")), "build/index.js");
-const prismaCli = join(dirname(require.resolve("prisma/package.json")), "build/index.js");
+const cliOf = (name: string) =>
+  join(dirname(requireFromPackage.resolve(`${name}/package.json`)), "build/index.js");
+const migrateCli = cliOf("prisma-migrate");
+const prismaCli = cliOf("prisma");
 
 export type MigrateCommand =
   | { kind: "deploy" }

@@ -14,9 +14,13 @@ export type ServerProcess = {
 
 const serverDir = join(import.meta.dirname, "../..");
 
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+export async function spawnServer(
+  env: Record<string, string>,
+  /** Node's arguments: the sources through tsx by default, or the compiled server. */
+  args = ["--import", "tsx", "src/main.ts"],
+): Promise<ServerProcess> {
   const { DATABASE_URL: _d, BETTER_AUTH_SECRET: _s, REDIS_URL: _r, ...inherited } = process.env;
-  const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const proc = spawn(process.execPath, args, {
     cwd: serverDir,
     env: { ...inherited, NODE_ENV: "test", PORT: "0", LOG_LEVEL: "info", ...env },
   });
