@@ -60,4 +60,6 @@ if (missing.size > 0) {
   process.exit(1);
 }
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-console.log(`Built ${outdir} (${Math.round(bytes / 1024)} KiB): run it with node dist/main.js`);
+process.stdout.write(
+  `Built ${outdir} (${Math.round(bytes / 1024)} KiB): run it with node dist/main.js\n`,
+);

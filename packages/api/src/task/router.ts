@@ -1,6 +1,6 @@
 import { type TrackedEnvelope, tracked } from "@trpc/server";
 import { AppError } from "../errors.ts";
-import { type LiveChanges, type LiveEvent, openLiveChanges } from "../live/live.ts";
+import { type LiveChanges, openLiveChanges } from "../live/live.ts";
 import { issueTicket } from "../live/tickets.ts";
 import { type Context, mutate, protectedProcedure, router, scopeOf, toTRPCError } from "../trpc.ts";
 import { decodeFeedCursor } from "./cursor.ts";
