@@ -48,5 +48,5 @@ export function identifyRequest(verifier: TokenVerifier, redeem?: TicketRedeemer
   };
 }
 
-/** The REST live stream's path, below /api. */
-const STREAM_PATH = /^\/[^/]+\/tasks\/events$/;
+/** The REST live stream's path, below /api, as Express's routes match it (any case, a slash after). */
+const STREAM_PATH = /^\/[^/]+\/tasks\/events\/?$/i;

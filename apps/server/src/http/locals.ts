@@ -1,7 +1,7 @@
 // What the HTTP layer keeps per request in `res.locals`, typed once for every middleware.
 import type { Identity } from "@todo/api/auth/identity";
 import type { KeyUse } from "@todo/api/idempotency";
-import type { createCaller } from "@todo/api/router";
+import type { Context } from "@todo/api/trpc";
 
 declare global {
   namespace Express {
@@ -22,8 +22,8 @@ declare global {
       charge?: (points: number) => Promise<void>;
       /** The request's Idempotency-Key and whether its answer is a replay (REST adapter). */
       idempotency: KeyUse;
-      /** The REST adapter's server-side caller of the procedures, for this request's identity. */
-      caller: ReturnType<typeof createCaller>;
+      /** The procedures' context for this request's identity (the REST adapter's calls). */
+      context: Context;
     }
   }
 }

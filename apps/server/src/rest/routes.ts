@@ -3,6 +3,7 @@
 // (rest/tasks.ts), the 405 Allow lists, the OpenAPI document (rest/openapi.ts) and the test
 // suite's list of endpoints are all read from it, so they cannot drift.
 import { AppError } from "@todo/api/errors";
+import type { createCaller } from "@todo/api/router";
 import {
   zDeletedCount,
   zStreamTicket,
@@ -22,7 +23,7 @@ import { z } from "zod";
 import type { ZodOpenApiOperationObject } from "zod-openapi";
 import "../http/locals.ts";
 
-type Caller = Express.Locals["caller"];
+type Caller = ReturnType<typeof createCaller>;
 
 export type RestRoute = {
   method: "get" | "post" | "put" | "patch" | "delete";

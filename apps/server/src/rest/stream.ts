@@ -99,7 +99,7 @@ function writeChange(res: Response, [id, data]: Tracked): void {
  * metrics and an error answer read stays.
  */
 export function forgetRequestState(res: Response): void {
-  const { caller: _c, identify: _i, charge: _r, idempotency: _k, ...kept } = res.locals;
+  const { context: _c, identify: _i, charge: _r, idempotency: _k, ...kept } = res.locals;
   res.locals = kept as Response["locals"];
 }
 

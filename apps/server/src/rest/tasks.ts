@@ -102,6 +102,17 @@ function methodNotAllowed(allow: string): RequestHandler {
   };
 }
 
+/**
+ * A live stream ends when its client goes: its signal aborts when the response closes, whatever
+ * path spelling or method reached the route. Other calls need no signal, and are spared one.
+ */
+function streamSignal(route: RestRoute, res: Response): AbortSignal | undefined {
+  if (route.answer !== "stream") return undefined;
+  const gone = new AbortController();
+  res.on("close", () => gone.abort());
+  return gone.signal;
+}
+
 export type RestOptions = { db: Db; bodyLimit: string; live?: LiveHub };
 
 export function restRouter({ db, bodyLimit, live }: RestOptions): express.Router {
@@ -126,15 +137,7 @@ export function restRouter({ db, bodyLimit, live }: RestOptions): express.Router
       live,
     });
     res.locals.idempotency = context.idempotency;
-    // A live stream (…/tasks/events) ends when its client goes; other calls need no signal, and
-    // the hot paths are spared one.
-    let signal: AbortSignal | undefined;
-    if (req.method === "GET" && req.path === "/events") {
-      const gone = new AbortController();
-      res.on("close", () => gone.abort());
-      signal = gone.signal;
-    }
-    res.locals.caller = createCaller(context, { signal });
+    res.locals.context = context;
     next();
   });
   api.use(requireJson, express.json({ limit: bodyLimit, strict: true }));
@@ -146,9 +149,16 @@ export function restRouter({ db, bodyLimit, live }: RestOptions): express.Router
     const routes = REST_ROUTES.filter((r) => r.path === path);
     for (const route of routes) {
       api[route.method](expressPath(route.path), async (req, res) => {
+        if (route.answer === "stream" && req.method === "HEAD") {
+          // What a GET would answer, without opening a stream (it would have no body to send).
+          res.status(200).type("text/event-stream").setHeader("Cache-Control", "no-cache");
+          res.end();
+          return;
+        }
+        const caller = createCaller(res.locals.context, { signal: streamSignal(route, res) });
         let result: unknown;
         try {
-          result = await route.call(res.locals.caller, req);
+          result = await route.call(caller, req);
         } finally {
           // A kept answer given again, success or error, says so.
           if (res.locals.idempotency.replayed) res.setHeader("Idempotent-Replayed", "true");
