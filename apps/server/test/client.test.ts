@@ -5,11 +5,12 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { signHs256Token } from "@todo/api/auth";
 import { createClient } from "@todo/client";
 import { createRestClient } from "@todo/client/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientTypesAreCurrent } from "../scripts/generate-client-types.ts";
-import { newUser, startServer, type TestServer } from "./harness.ts";
+import { newUser, startServer, TEST_SECRET, type TestServer } from "./harness.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -87,6 +88,35 @@ describe("@todo/client", () => {
       // The event id resumes the feed: nothing after it.
       const rest = await api.task.changes.query({ since: seen[0]?.id });
       expect(rest.changes).toEqual([]);
+    }
+  });
+
+  it("createClient: a subscription outlives its token, reopening with a fresh one from its last event", async () => {
+    for (const live of ["header", "ticket"] as const) {
+      const id = `user_${crypto.randomUUID()}`;
+      // Every token lives 2 s; the client asks for one per connection.
+      const getToken = () =>
+        signHs256Token({ secret: TEST_SECRET, userId: id, expiresInSeconds: 2 });
+      const api = createClient({ url: server.baseUrl, getToken, live });
+      const seen: string[] = [];
+      const errors: unknown[] = [];
+      let started!: () => void;
+      const ready = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      const subscription = api.task.onChange.subscribe(undefined, {
+        onStarted: () => started(),
+        onData: (event) => seen.push((event.data.task as { title: string }).title),
+        onError: (error) => errors.push(error),
+      });
+      await ready;
+      await api.task.create.mutate({ title: "before expiry" });
+      await new Promise((r) => setTimeout(r, 3_000));
+      await api.task.create.mutate({ title: "after expiry" });
+      for (let i = 0; i < 300 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      subscription.unsubscribe();
+      expect(errors, live).toEqual([]);
+      expect(seen, live).toEqual(["before expiry", "after expiry"]);
     }
   });
 

@@ -4,6 +4,7 @@ import {
   httpBatchLink,
   httpLink,
   httpSubscriptionLink,
+  retryLink,
   splitLink,
 } from "@trpc/client";
 import { EventSource as HeaderEventSource } from "eventsource";
@@ -39,6 +40,9 @@ export type CallContext = {
 const keyOf = (context: Record<string, unknown>) =>
   typeof context.idempotencyKey === "string" ? context.idempotencyKey : undefined;
 
+/** How task.onChange ends when the token it was opened with expires (the server's message). */
+export const STREAM_TOKEN_EXPIRED_MESSAGE = "Token expired: subscribe again with a new token";
+
 /** A browser's own EventSource (which sends no headers) is there. */
 const inBrowser = () =>
   typeof (globalThis as { document?: unknown }).document !== "undefined" &&
@@ -48,7 +52,8 @@ const inBrowser = () =>
  * A typed tRPC client: `client.task.list.query(…)`, `client.task.create.mutate(…)`,
  * `client.task.onChange.subscribe(…)`. Calls are batched (at most 10 per request), but a mutation
  * with an Idempotency-Key goes alone, since the key is a header and covers one call; subscriptions
- * run over Server-Sent Events and resume from the last event after a reconnect.
+ * run over Server-Sent Events and resume from the last event after a reconnect, including the one
+ * a stream makes when its token expires.
  */
 export function createClient({ url, getToken, live }: ClientOptions) {
   const endpoint = `${url.replace(/\/+$/, "")}/trpc`;
@@ -90,7 +95,12 @@ export function createClient({ url, getToken, live }: ClientOptions) {
     links: [
       splitLink({
         condition: (op) => op.type === "subscription",
-        true: subscriptions,
+        // A stream that outlived its token reopens at once with a fresh one (getToken), from its
+        // last event; any other end (UNAUTHORIZED at connect, say) reaches onError.
+        true: [
+          retryLink({ retry: ({ error }) => error.message === STREAM_TOKEN_EXPIRED_MESSAGE }),
+          subscriptions,
+        ],
         false: calls,
       }),
     ],
