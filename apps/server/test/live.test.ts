@@ -235,6 +235,26 @@ describe("live updates", () => {
     expect(limited.live.open).toBe(2);
   });
 
+  it("frees a stream's place when its client goes, however the path was spelled; HEAD opens none", async () => {
+    const server = await startServer({ liveLimits: { perUser: 2 } });
+    cleanups.push(() => server.close());
+    const user = newUser();
+    const head = await fetch(`${server.baseUrl}${eventsPath(user)}`, {
+      method: "HEAD",
+      headers: { authorization: user.auth },
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(server.live.open).toBe(0);
+    for (const path of [`${eventsPath(user)}/`, `/api/${user.id}/TASKS/Events`]) {
+      const sse = await stream(server, user, {}, path);
+      expect(sse.status).toBe(200);
+      expect(server.live.open).toBe(1);
+      sse.close();
+      await until(() => server.live.open === 0);
+    }
+  });
+
   it("ends a stream when its token expires, with a last event that says so", async () => {
     const id = `user_${crypto.randomUUID()}`;
     const token = signHs256Token({ secret: TEST_SECRET, userId: id, expiresInSeconds: 2 });
@@ -331,6 +351,17 @@ describe("stream tickets (a browser's EventSource sends no header)", () => {
     expect(res.status).toBe(200);
     return res.body.data as { ticket: string; expiresAt: string };
   }
+
+  it("issues no ticket for a token that has expired, even inside the clock-skew leeway", async () => {
+    const id = `user_${crypto.randomUUID()}`;
+    // Expired 2 s ago: still accepted by the verifier (5 s of skew), but a ticket would be born dead.
+    const token = signHs256Token({ secret: TEST_SECRET, userId: id, expiresInSeconds: -2 });
+    const res = await rest(a, "POST", `/api/${id}/tasks/events/ticket`, {
+      auth: `Bearer ${token}`,
+    });
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("UNAUTHORIZED");
+  });
 
   it("opens a REST stream once, for its own user, within its minute", async () => {
     const alice = newUser();

@@ -18,6 +18,9 @@ export async function issueTicket(
   scope: Scope,
   tokenExpiresAt: number,
 ): Promise<{ ticket: string; expiresAt: string }> {
+  // A token inside the verifier's clock-skew leeway is still accepted, but a ticket for it would
+  // be born expired: ask for a new token instead.
+  if (tokenExpiresAt <= Date.now()) throw new AppError("UNAUTHORIZED", "Token expired");
   const ticket = randomBytes(32).toString("base64url");
   const [row] = await rowsOf<{ expiresAt: string }>(
     scope,
