@@ -3,6 +3,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { newUser, rest, TEST_SECRET } from "./harness.ts";
 import { spawnServer } from "./support/server-process.ts";
+import { until } from "./support/until.ts";
 
 type Line = { msg: string; worker?: number; pid?: number; role?: string };
 const linesOf = (output: string): Line[] =>
@@ -10,14 +11,6 @@ const linesOf = (output: string): Line[] =>
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as Line);
-
-async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("WEB_CONCURRENCY", () => {
   it("serves from two processes on one port, replaces one that dies, and stops both on SIGTERM", async () => {
@@ -31,7 +24,7 @@ describe("WEB_CONCURRENCY", () => {
     });
     try {
       const listening = () => linesOf(server.output()).filter((l) => l.msg.startsWith("Listening"));
-      await until(() => listening().length === 2);
+      await until(() => listening().length === 2, 15_000);
       expect(linesOf(server.output()).find((l) => l.role === "primary")?.msg).toContain(
         "each with at most 3 database connections",
       );
@@ -57,7 +50,7 @@ describe("WEB_CONCURRENCY", () => {
       expect((await rest(server, "GET", `/api/${user.id}/tasks`, { auth: user.auth })).status).toBe(
         200,
       );
-      await until(() => listening().length === 3);
+      await until(() => listening().length === 3, 15_000);
       expect(server.output()).toContain(
         `Server process ${victim} exited (SIGKILL); starting another`,
       );

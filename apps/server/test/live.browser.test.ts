@@ -51,7 +51,7 @@ it.runIf(available)(
       await page.exposeFunction("getToken", () => (++tokens === 2 ? "not-a-token" : token(3)));
       await page.evaluate(
         ([api, id]) => {
-          const w = window as unknown as Record<string, unknown>;
+          const w = globalThis as unknown as Record<string, unknown>;
           w.API = api;
           w.userId = id;
           w.seen = [];
@@ -61,7 +61,7 @@ it.runIf(available)(
         [server.baseUrl, userId],
       );
       await page.addScriptTag({ content: await readmeSnippet() });
-      const seen = () => page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+      const seen = () => page.evaluate(() => (globalThis as unknown as { seen: string[] }).seen);
       const started = () => page.evaluate("typeof cursor === 'string'");
       for (let i = 0; i < 100 && !(await started()); i++)
         await new Promise((r) => setTimeout(r, 50));

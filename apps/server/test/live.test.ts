@@ -22,6 +22,7 @@ import {
 import { type ServerProcess, spawnServer } from "./support/server-process.ts";
 import { openRestStream, type RestStream } from "./support/sse.ts";
 import { startTcpProxy, targetOf } from "./support/tcp-proxy.ts";
+import { until } from "./support/until.ts";
 
 let a: TestServer;
 let b: ServerProcess;
@@ -40,15 +41,6 @@ afterAll(async () => {
   b?.kill();
   await a?.close();
 });
-
-/** Waits (up to 10 s) for a condition the server reaches on its own. */
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for the server");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const eventsPath = (user: TestUser) => `/api/${user.id}/tasks/events`;
 
