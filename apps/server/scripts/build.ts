@@ -2,7 +2,7 @@
 // it): one ES module bundle of the server and the workspace packages it uses (@todo/api,
 // @todo/db), with every npm dependency left to node_modules, so no TypeScript loader runs in
 // production. `pnpm start` and the tests keep running the sources through tsx.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 
@@ -26,6 +26,8 @@ const external = [
 ].flatMap((name) => [name, `${name}/*`]);
 
 const outdir = join(import.meta.dirname, "../dist");
+// A clean folder each time: no chunk of an earlier build stays beside the new one.
+rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   entryPoints: [join(import.meta.dirname, "../src/main.ts")],
   outdir,
