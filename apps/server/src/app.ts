@@ -54,7 +54,10 @@ export function createApp(options: AppOptions): express.Express {
     app.use(options.metrics.middleware);
     app.get("/metrics", options.metrics.handler);
   }
-  app.use(helmet());
+  // Helmet's defaults, but no `upgrade-insecure-requests`: behind TLS it changes nothing, and over
+  // plain HTTP on any address but localhost (a compose stack opened from another machine) it sends
+  // the docs page's own assets to https:// and leaves the page blank.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   // Shutting down: every answer closes its connection, so clients (a live stream reconnecting)
   // go to another instance instead of holding this one open on a kept-alive connection. (Ending
   // the socket, not only the header: tRPC's event streams send `Connection: keep-alive`.)

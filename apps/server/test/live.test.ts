@@ -333,6 +333,10 @@ describe("live updates", () => {
     const [end] = await sse.waitFor(1, { event: "end" });
     expect(JSON.parse(end?.data ?? "")).toEqual({ reason: "shutdown" });
     await sse.ended;
+    // Nor does it hand out tickets for streams it would refuse: 503, try again elsewhere.
+    const ticket = await rest(closing, "POST", `${eventsPath(user)}/ticket`, { auth: user.auth });
+    expect(ticket.status).toBe(503);
+    expect(Number(ticket.headers.get("retry-after"))).toBeGreaterThan(0);
     await closing.close();
   });
 });

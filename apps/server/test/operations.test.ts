@@ -51,6 +51,8 @@ describe("headers", () => {
     expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
     expect(res.headers.get("strict-transport-security")).toContain("max-age=");
     expect(res.headers.get("content-security-policy")).toContain("default-src 'self'");
+    // Not over plain HTTP from another machine: it would send the docs page's assets to https://.
+    expect(res.headers.get("content-security-policy")).not.toContain("upgrade-insecure-requests");
     expect(res.headers.get("referrer-policy")).toBe("no-referrer");
   });
 

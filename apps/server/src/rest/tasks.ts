@@ -150,8 +150,10 @@ export function restRouter({ db, bodyLimit, live }: RestOptions): express.Router
     for (const route of routes) {
       api[route.method](expressPath(route.path), async (req, res) => {
         if (route.answer === "stream" && req.method === "HEAD") {
-          // What a GET would answer, without opening a stream (it would have no body to send).
-          res.status(200).type("text/event-stream").setHeader("Cache-Control", "no-cache");
+          // A stream's head for an authorised caller, without opening one (it could send no body):
+          // the cursor and the stream limits are checked only when a GET opens it.
+          res.status(200).type("text/event-stream");
+          res.setHeader("Cache-Control", "no-cache, no-transform");
           res.end();
           return;
         }

@@ -34,6 +34,11 @@ export class LiveHub {
     return this.#open;
   }
 
+  /** The server is shutting down: no new stream is taken. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
   /**
    * Registers a stream of `userId`; refused (TOO_MANY_REQUESTS) past the per-user or per-instance
    * limit, or while the server shuts down (SERVICE_UNAVAILABLE). `release` undoes it.

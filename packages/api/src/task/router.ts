@@ -135,6 +135,10 @@ export const taskRouter = router({
    * bound to the caller, usable once.
    */
   streamTicket: protectedProcedure.output(zStreamTicket).mutation(async ({ ctx, path }) => {
+    // A ticket from a server that is stopping could open nothing here: ask another instance.
+    if (ctx.live?.closing) {
+      throw new AppError("SERVICE_UNAVAILABLE", "The server is shutting down; retry shortly");
+    }
     const { expiresAt } = await ctx.identify();
     return mutate(ctx, { path, input: null }, (scope) => issueTicket(scope, expiresAt));
   }),
