@@ -48,8 +48,8 @@ cluster.on("exit", (worker, code, signal) => {
   if (stopping) {
     if (code !== 0 && code !== null) exitCode = code;
     if (Object.keys(cluster.workers ?? {}).length === 0) {
+      // (pino writes out what is pending as the process exits.)
       logger.info("Every server process has stopped");
-      logger.flush();
       process.exit(exitCode);
     }
     return;

@@ -2,6 +2,8 @@
 // procedure's input, how the result is answered, and its OpenAPI operation. The Express routes
 // (rest/tasks.ts), the 405 Allow lists, the OpenAPI document (rest/openapi.ts) and the test
 // suite's list of endpoints are all read from it, so they cannot drift.
+
+import { isTokenParameter, TOKEN_IN_URL_MESSAGE } from "@todo/api/auth/identity";
 import { AppError } from "@todo/api/errors";
 import type { createCaller } from "@todo/api/router";
 import {
@@ -82,12 +84,7 @@ const taskId = (req: Request) => req.params.id as string;
 function streamStart(req: Request): string | undefined {
   const query = inputFromQuery(req.query);
   for (const key of Object.keys(query)) {
-    if (/^(access_token|token|authorization|bearer)$/i.test(key)) {
-      throw new AppError(
-        "BAD_REQUEST",
-        "A bearer token is never accepted in a URL: send it in the Authorization header",
-      );
-    }
+    if (isTokenParameter(key)) throw new AppError("BAD_REQUEST", TOKEN_IN_URL_MESSAGE);
     // `ticket`: a stream ticket, taken as the request's credential (http/authenticate.ts).
     if (key !== "since" && key !== "ticket") {
       throw new AppError("BAD_REQUEST", `Unknown query parameter "${key}"`);

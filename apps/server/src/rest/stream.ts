@@ -3,7 +3,7 @@
 // comment, a `retry:` hint, and a final `end` event when
 // the token expires or the server shuts down. A client too slow to take what is sent is
 // disconnected rather than buffered without bound; it resumes with Last-Event-ID.
-import { AppError } from "@todo/api/errors";
+import { streamEndOf } from "@todo/api/live";
 import { STREAM_HEARTBEAT_MS } from "@todo/api/trpc";
 import type { Response } from "express";
 import { clearDeadline } from "../http/deadline.ts";
@@ -15,17 +15,6 @@ export const STREAM_MAX_BUFFERED_BYTES = 256 * 1024;
 
 /** What task.onChange yields through a server-side caller: tracked(id, data) envelopes. */
 type Tracked = readonly [id: string, data: unknown, ...rest: unknown[]];
-
-/** Why a stream ended, from the error its procedure ended with. */
-function endReason(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const app = error instanceof AppError ? error : error.cause;
-  if (!(app instanceof AppError)) return undefined;
-  if (app.code === "UNAUTHORIZED") return "token_expired";
-  if (app.code === "SERVICE_UNAVAILABLE") return "shutdown";
-  if (app.code === "GONE") return "gone";
-  return undefined;
-}
 
 /**
  * The open streams' heartbeat: one timer for all of them (a thousand open streams keep little but
@@ -75,7 +64,7 @@ export async function sendEventStream(
       writeChange(res, next.value as Tracked);
     }
   } catch (error) {
-    const reason = endReason(error);
+    const reason = streamEndOf(error);
     if (reason === undefined && !res.destroyed) throw error;
     if (reason !== undefined) writeTo(res, `event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
   } finally {

@@ -1,5 +1,11 @@
 import type { TokenVerifier } from "@todo/api/auth";
-import { type Identity, identityOf, type TicketRedeemer } from "@todo/api/auth/identity";
+import {
+  type Identity,
+  identityOf,
+  isTokenParameter,
+  type TicketRedeemer,
+  TOKEN_IN_URL_MESSAGE,
+} from "@todo/api/auth/identity";
 import { AppError, httpStatusOf } from "@todo/api/errors";
 import { ONE_CALL_PER_KEY_MESSAGE } from "@todo/api/idempotency";
 import type { LiveHub } from "@todo/api/live";
@@ -31,11 +37,8 @@ function ticketIdentity(
 ): Identity | undefined {
   if (!connectionParams) return undefined;
   // connectionParams travel in the URL, where a bearer token never goes.
-  if (Object.keys(connectionParams).some((key) => /token|authorization|bearer/i.test(key))) {
-    throw new TRPCError({
-      code: "BAD_REQUEST",
-      message: "A bearer token is never accepted in a URL: send it in the Authorization header",
-    });
+  if (Object.keys(connectionParams).some(isTokenParameter)) {
+    throw new TRPCError({ code: "BAD_REQUEST", message: TOKEN_IN_URL_MESSAGE });
   }
   const { ticket } = connectionParams;
   if (typeof ticket !== "string" || !verifier || !redeem) return undefined;

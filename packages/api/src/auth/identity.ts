@@ -19,6 +19,15 @@ export type Identity = () => Promise<VerifiedToken>;
 
 export const AMBIGUOUS_CREDENTIALS_MESSAGE = "Send exactly one Authorization header";
 
+export const TOKEN_IN_URL_MESSAGE =
+  "A bearer token is never accepted in a URL: send it in the Authorization header";
+
+/**
+ * Whether a URL parameter is named like a bearer token (`token`, `access_token`, …): refused on
+ * every surface, since URLs reach logs and browser histories.
+ */
+export const isTokenParameter = (name: string): boolean => /token|authorization|bearer/i.test(name);
+
 /** The memoised identity of one request's credentials; `onVerified` hears the subject once. */
 export function identityOf(
   verifier: TokenVerifier,

@@ -3,7 +3,7 @@
 // reads the change feed from its own cursor. So a stream and the feed cannot disagree, and a lost
 // notification loses nothing but time: the next wake, or the catch-up after the listener
 // reconnects, reads from the cursor.
-import { AppError } from "../errors.ts";
+import { AppError, type AppErrorCode } from "../errors.ts";
 import type { Scope } from "../sql.ts";
 import { encodeFeedCursor, FEED_START, type FeedCursor } from "../task/cursor.ts";
 import type { TaskChange } from "../task/schemas.ts";
@@ -34,9 +34,14 @@ export class LiveHub {
     return this.#open;
   }
 
-  /** The server is shutting down: no new stream is taken. */
-  get closing(): boolean {
-    return this.#closing;
+  /**
+   * Refuses (SERVICE_UNAVAILABLE) while the server shuts down: no new stream is taken here, nor a
+   * ticket for one; the client goes to another instance.
+   */
+  assertTaking(): void {
+    if (this.#closing) {
+      throw new AppError("SERVICE_UNAVAILABLE", "The server is shutting down; reconnect shortly");
+    }
   }
 
   /**
@@ -44,9 +49,7 @@ export class LiveHub {
    * limit, or while the server shuts down (SERVICE_UNAVAILABLE). `release` undoes it.
    */
   register(userId: string, listener: Listener): void {
-    if (this.#closing) {
-      throw new AppError("SERVICE_UNAVAILABLE", "The server is shutting down; reconnect shortly");
-    }
+    this.assertTaking();
     const mine = this.#streams.get(userId) ?? new Set<Listener>();
     if (mine.size >= this.limits.perUser) {
       throw new AppError(
@@ -92,6 +95,31 @@ export class LiveHub {
 
 /** How a stream ended, when it ended for a reason of its own. */
 export type StreamEnd = "token_expired" | "shutdown";
+
+/**
+ * Each end as the error it travels as through tRPC (which ends a subscription with an error: a
+ * client stops on UNAUTHORIZED and reconnects on SERVICE_UNAVAILABLE); the REST stream reads the
+ * end back from the code (streamEndOf) and says it in its last event.
+ */
+const END_ERRORS = {
+  token_expired: {
+    code: "UNAUTHORIZED",
+    message: "Token expired: subscribe again with a new token",
+  },
+  shutdown: { code: "SERVICE_UNAVAILABLE", message: "The server is shutting down; reconnect" },
+} as const satisfies Record<StreamEnd, { code: AppErrorCode; message: string }>;
+
+/** The error a stream's end travels as. */
+export const streamEndError = (reason: StreamEnd): AppError =>
+  new AppError(END_ERRORS[reason].code, END_ERRORS[reason].message);
+
+/** Which end an error a stream ended with stands for (itself, or as a TRPCError's cause), if any. */
+export function streamEndOf(error: unknown): StreamEnd | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const app = error instanceof AppError ? error : error.cause;
+  if (!(app instanceof AppError)) return undefined;
+  return (Object.keys(END_ERRORS) as StreamEnd[]).find((end) => END_ERRORS[end].code === app.code);
+}
 
 export type LiveEvent =
   | { kind: "change"; cursor: string; change: TaskChange }

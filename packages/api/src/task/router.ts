@@ -1,6 +1,6 @@
 import { type TrackedEnvelope, tracked } from "@trpc/server";
 import { AppError } from "../errors.ts";
-import { type LiveChanges, openLiveChanges } from "../live/live.ts";
+import { type LiveChanges, openLiveChanges, streamEndError } from "../live/live.ts";
 import { issueTicket } from "../live/tickets.ts";
 import { type Context, mutate, protectedProcedure, router, scopeOf, toTRPCError } from "../trpc.ts";
 import { decodeFeedCursor } from "./cursor.ts";
@@ -77,11 +77,7 @@ class TrackedChanges implements AsyncIterableIterator<TrackedEnvelope<TaskChange
     if (next.done) return next;
     const event = next.value;
     if (event.kind === "change") return { done: false, value: tracked(event.cursor, event.change) };
-    throw toTRPCError(
-      event.reason === "token_expired"
-        ? new AppError("UNAUTHORIZED", "Token expired: subscribe again with a new token")
-        : new AppError("SERVICE_UNAVAILABLE", "The server is shutting down; reconnect"),
-    );
+    throw toTRPCError(streamEndError(event.reason));
   }
 
   async return(): Promise<IteratorReturnResult<undefined>> {
@@ -136,9 +132,7 @@ export const taskRouter = router({
    */
   streamTicket: protectedProcedure.output(zStreamTicket).mutation(async ({ ctx, path }) => {
     // A ticket from a server that is stopping could open nothing here: ask another instance.
-    if (ctx.live?.closing) {
-      throw new AppError("SERVICE_UNAVAILABLE", "The server is shutting down; retry shortly");
-    }
+    ctx.live?.assertTaking();
     const { expiresAt } = await ctx.identify();
     return mutate(ctx, { path, input: null }, (scope) => issueTicket(scope, expiresAt));
   }),
