@@ -10,6 +10,7 @@ import swaggerUi from "swagger-ui-express";
 import { identifyRequest } from "./http/authenticate.ts";
 import { requestDeadline } from "./http/deadline.ts";
 import { errorHandler, notFound } from "./http/errors.ts";
+import { fixedHeaders } from "./http/fixed-headers.ts";
 import { healthRouter } from "./http/health.ts";
 import { requestLogging } from "./http/logging.ts";
 import type { Metrics } from "./http/metrics.ts";
@@ -57,7 +58,11 @@ export function createApp(options: AppOptions): express.Express {
   // Helmet's defaults, but no `upgrade-insecure-requests`: behind TLS it changes nothing, and over
   // plain HTTP on any address but localhost (a compose stack opened from another machine) it sends
   // the docs page's own assets to https:// and leaves the page blank.
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  app.use(
+    fixedHeaders(
+      helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }),
+    ),
+  );
   // Shutting down: every answer closes its connection, so clients (a live stream reconnecting)
   // go to another instance instead of holding this one open on a kept-alive connection. (Ending
   // the socket, not only the header: tRPC's event streams send `Connection: keep-alive`.)

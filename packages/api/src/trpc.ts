@@ -172,14 +172,25 @@ export function toTRPCError(error: AppError): TRPCError {
 
 // Domain functions throw AppError; this is where the tRPC surface translates them, and where a
 // database that cannot answer becomes a 503 (retry later) instead of a 500 (our bug).
+/**
+ * A failure as clients see it: an AppError as its code, an unreachable database as
+ * SERVICE_UNAVAILABLE; anything else as tRPC made it (an internal error keeps its generic message).
+ */
+function clientError(cause: unknown): TRPCError | undefined {
+  if (cause instanceof AppError) return toTRPCError(cause);
+  if (isDatabaseUnavailable(cause)) {
+    return toTRPCError(
+      new AppError("SERVICE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE, { cause }),
+    );
+  }
+  return undefined;
+}
+
 const appErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (result.ok) return result;
-  const cause = result.error.cause;
-  if (cause instanceof AppError) throw toTRPCError(cause);
-  if (isDatabaseUnavailable(cause)) {
-    throw toTRPCError(new AppError("SERVICE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE, { cause }));
-  }
+  const mapped = clientError(result.error.cause);
+  if (mapped) throw mapped;
   return result;
 });
 
@@ -189,11 +200,23 @@ export const publicProcedure = t.procedure.use(appErrors);
 
 /**
  * The one place a request's identity is established: the token is verified (once per request)
- * and its subject becomes `ctx.userId`; without a valid token, 401 (400 if ambiguous).
+ * and its subject becomes `ctx.userId`; without a valid token, 401 (400 if ambiguous). It maps
+ * errors as publicProcedure's middleware does, in the same step: every middleware is a level of
+ * tRPC's call chain, paid by every call.
  */
-export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const { userId } = await ctx.identify();
-  return next({ ctx: { ...ctx, userId } });
+export const protectedProcedure = t.procedure.use(async ({ ctx, next }) => {
+  let userId: string;
+  try {
+    ({ userId } = await ctx.identify());
+  } catch (error) {
+    throw clientError(error) ?? error;
+  }
+  // Only what is added: tRPC merges it into the context it already has.
+  const result = await next({ ctx: { userId } });
+  if (result.ok) return result;
+  const mapped = clientError(result.error.cause);
+  if (mapped) throw mapped;
+  return result;
 });
 
 /** What a protected procedure's resolver gets as its context. */
