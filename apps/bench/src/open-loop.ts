@@ -1,5 +1,5 @@
 // The open-loop load generator, run as its own process (on its own core where taskset allows):
-// S1 requests arrive as a Poisson process at a fixed rate, whatever the server's pace, over
+// a scenario's requests (S1 unless told) arrive as a Poisson process at a fixed rate, whatever the server's pace, over
 // `connections` keep-alive connections opened before the clock starts and used in turn. Latency is
 // measured from each request's *scheduled* send time, so a server (or a generator) that falls
 // behind shows it in the figures instead of hiding it. argv[2] is a JSON OpenLoopConfig; the
@@ -7,12 +7,16 @@
 import { cpuUsage } from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Client } from "undici";
-import { userIdOf } from "./dataset.ts";
+import { drawRequests, type Scenario, type Target } from "./requests.ts";
 import { readTokens } from "./tokens.ts";
 
 export type OpenLoopConfig = {
   url: string;
-  target: "b0" | "b1" | "b2" | "rest" | "trpc";
+  target: Target;
+  /** S1 (lists) when omitted; S4 mixes lists, creates and toggles. */
+  scenario?: Scenario;
+  /** Needed for the scenarios that toggle tasks. */
+  tasksPerUser?: number;
   /** Offered load, requests per second. */
   rate: number;
   connections: number;
@@ -43,20 +47,26 @@ export type OpenLoopResult = {
 
 const config = JSON.parse(process.argv[2] ?? "{}") as OpenLoopConfig;
 
-function pathOf(userId: string): string {
-  if (config.target === "trpc") {
-    return `/trpc/task.list?input=${encodeURIComponent(JSON.stringify({ limit: 20 }))}`;
-  }
-  return `/api/${userId}/tasks?limit=20`;
-}
-
-// Requests drawn in advance (uniform users, as S1), so sending one costs only the send.
-const DRAWS = 20_000;
+// Requests drawn in advance, so sending one costs only the send.
 const tokenOf = readTokens(config.tokensFile);
-const draws = Array.from({ length: DRAWS }, () => {
-  const user = 1 + Math.floor(Math.random() * config.users);
-  return { path: pathOf(userIdOf(user)), headers: { authorization: `Bearer ${tokenOf(user)}` } };
-});
+const draws = drawRequests(
+  {
+    target: config.target,
+    scenario: config.scenario ?? "S1",
+    users: config.users,
+    tasksPerUser: config.tasksPerUser ?? 1,
+    tokenOf,
+  },
+  20_000,
+).map((d) => ({
+  method: d.method,
+  path: d.path,
+  body: d.body || undefined,
+  headers: {
+    authorization: `Bearer ${d.token}`,
+    ...(d.body ? { "content-type": "application/json" } : {}),
+  },
+}));
 
 const origin = new URL(config.url).origin;
 const clients = Array.from(
@@ -97,13 +107,13 @@ const inFlight = new Set<Promise<void>>();
 // dispatch with a handler: no response object or body stream per request, so the generator's
 // own cost per request stays small next to the server's.
 function send(i: number, scheduled: number): Promise<void> {
-  const draw = draws[i % DRAWS] as (typeof draws)[number];
+  const draw = draws[i % draws.length] as (typeof draws)[number];
   const client = clients[i % clients.length] as Client;
   lags.push(performance.now() - scheduled);
   return new Promise((resolve) => {
     let status = 0;
     client.dispatch(
-      { path: draw.path, method: "GET", headers: draw.headers },
+      { path: draw.path, method: draw.method, headers: draw.headers, body: draw.body },
       // Client.dispatch takes the handler shape undici's own Client asserts (onConnect, onHeaders,
       // onData, onComplete, onError).
       {

@@ -3,8 +3,11 @@
 // then records a CPU profile (Chrome DevTools Protocol, Profiler domain) of exactly the measured
 // load, and sums its busy time by package (self, and inclusive: a sample counts once for every
 // package on its stack) and by function (self time).
-//   pnpm --filter @todo/bench profile [--target rest|trpc] [--scenario S1] [--seconds 12]
-import { spawn } from "node:child_process";
+// Profiling a reference (--target b0|b1|b2) runs that bare server instead, under the same load, so
+// the product's CPU per request can be set beside what the reference spends on the same work.
+//   pnpm --filter @todo/bench profile [--target rest|trpc|b0|b1|b2] [--scenario S1] [--seconds 12]
+//                                     [--compiled]
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +15,7 @@ import { parseArgs } from "node:util";
 import { WebSocket } from "undici";
 import { ensureDataset } from "./dataset.ts";
 import type { GeneratorConfig, GeneratorResult, Scenario, Target } from "./generator.ts";
+import { listeningUrl } from "./listening.ts";
 import { writeTokens } from "./tokens.ts";
 
 const { values } = parseArgs({
@@ -22,6 +26,8 @@ const { values } = parseArgs({
     users: { type: "string", default: "10000" },
     tasks: { type: "string", default: "100" },
     top: { type: "string", default: "25" },
+    /** The product compiled to JavaScript (apps/server/dist, built first), as production runs it. */
+    compiled: { type: "boolean", default: false },
   },
 });
 const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
@@ -31,7 +37,7 @@ const pin = (core: number) => (availableParallelism() >= 2 ? ["taskset", "-c", S
 
 type CallFrame = { functionName: string; url: string };
 type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] };
-type CpuProfile = { nodes: ProfileNode[]; samples: number[] };
+type CpuProfile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
 
 /** The package a frame belongs to: a dependency's name, a workspace folder, or node itself. */
 function packageOf(url: string): string {
@@ -44,7 +50,7 @@ function packageOf(url: string): string {
   return url;
 }
 
-export function summarize(profile: CpuProfile, top: number) {
+export function summarize(profile: CpuProfile, top: number, requests = 0) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -53,6 +59,11 @@ export function summarize(profile: CpuProfile, top: number) {
 
   const idleNames = new Set(["(idle)", "(program)"]);
   let busy = 0;
+  let busyMicros = 0;
+  profile.samples.forEach((id, i) => {
+    const name = byId.get(id)?.callFrame.functionName ?? "";
+    if (!idleNames.has(name)) busyMicros += profile.timeDeltas[i + 1] ?? profile.timeDeltas[i] ?? 0;
+  });
   const inclusive = new Map<string, number>();
   const selfByPackage = new Map<string, number>();
   const self = new Map<string, number>();
@@ -80,8 +91,10 @@ export function summarize(profile: CpuProfile, top: number) {
   }
   const share = (n: number) => `${((100 * n) / busy).toFixed(1)}%`;
   const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top);
+  const perRequest =
+    requests > 0 ? `, ${Math.round(busyMicros / requests)} µs busy per request` : "";
   return [
-    `busy samples: ${busy} of ${profile.samples.length} (${((100 * busy) / profile.samples.length).toFixed(1)}%)`,
+    `busy samples: ${busy} of ${profile.samples.length} (${((100 * busy) / profile.samples.length).toFixed(1)}%)${perRequest}`,
     "",
     "| package | self | inclusive (a frame of it on the stack) |",
     "| --- | ---: | ---: |",
@@ -143,31 +156,47 @@ async function inspector(wsUrl: string) {
   };
 }
 
+const REFERENCES: Record<string, string> = {
+  b0: "baseline-b0.ts",
+  b1: "baseline-b1.ts",
+  b2: "baseline-b2.ts",
+};
+function entry(): string[] {
+  const reference = REFERENCES[values.target];
+  if (reference) return ["--import", "tsx", reference];
+  if (!values.compiled) return ["--import", "tsx", "../../server/src/main.ts"];
+  execFileSync(process.execPath, ["--import", "tsx", "../../server/scripts/build.ts"], {
+    cwd: import.meta.dirname,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return ["--enable-source-maps", "../../server/dist/main.js"];
+}
+
 try {
-  const server = run(0, ["--inspect=127.0.0.1:0", "--import", "tsx", "../../server/src/main.ts"], {
+  const server = run(0, ["--inspect=127.0.0.1:0", ...entry()], {
     DATABASE_URL: dataset.url,
     PORT: "0",
     NODE_ENV: "production",
     BETTER_AUTH_SECRET: SECRET,
+    BENCH_SECRET: SECRET,
     RATE_LIMIT_PER_USER_PER_MINUTE: "0",
     SHUTDOWN_DRAIN_MS: "0",
+    LOG_LEVEL: "info",
   });
   const wsUrl = await new Promise<string>((resolve) => {
     let text = "";
-    server.stderr?.on("data", (c: Buffer) => {
+    const onData = (c: Buffer) => {
       text += c.toString();
       const match = /Debugger listening on (ws:\/\/\S+)/.exec(text);
-      if (match?.[1]) resolve(match[1]);
-    });
+      if (match?.[1]) {
+        server.stderr?.off("data", onData);
+        server.stderr?.resume();
+        resolve(match[1]);
+      }
+    };
+    server.stderr?.on("data", onData);
   });
-  const url = await new Promise<string>((resolve) => {
-    let text = "";
-    server.stdout?.on("data", (c: Buffer) => {
-      text += c.toString();
-      const match = /Listening on (http:\/\/[^\s"]+)/.exec(text);
-      if (match?.[1]) resolve(match[1]);
-    });
-  });
+  const url = await listeningUrl(server, values.target);
   const config = (durationSeconds: number): GeneratorConfig => ({
     url,
     target: values.target as Target,
@@ -188,7 +217,7 @@ try {
   server.kill("SIGINT");
   await new Promise((resolve) => server.on("exit", resolve));
   process.stdout.write(
-    `${values.scenario} over ${values.target}: ${Math.round(result.requestsPerSecond)} req/s under the profiler (${values.seconds} s profiled, after a 3 s warm-up that is not)\n\n${summarize(profile, Number(values.top))}\n`,
+    `${values.scenario} over ${values.target}: ${Math.round(result.requestsPerSecond)} req/s under the profiler (${values.seconds} s profiled, after a 3 s warm-up that is not)\n\n${summarize(profile, Number(values.top), result.requests)}\n`,
   );
 } finally {
   await rm(dir, { recursive: true, force: true });

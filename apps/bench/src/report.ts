@@ -33,6 +33,8 @@ export type Extras = {
   }>;
   b0SaturationRps?: number;
   sweep?: OpenLoopRow[];
+  /** S1 REST with WEB_CONCURRENCY 1 and 2, unpinned. */
+  workers?: Array<{ processes: number; rps: number; p99: number }>;
 };
 
 const median = (xs: number[]) => {
@@ -159,6 +161,14 @@ function extraTargets(summary: Summary, extras: Extras): string[] {
       );
     }
   }
+  const workers = extras.workers ?? [];
+  if (workers.length) {
+    const med = (n: number, key: "rps" | "p99") =>
+      median(workers.filter((w) => w.processes === n).map((w) => w[key]));
+    lines.push(
+      `| S1 REST, WEB_CONCURRENCY=2 against 1 (both unpinned, sharing 2 cores with the generator and PostgreSQL) | ${f(med(2, "rps"))} vs ${f(med(1, "rps"))} req/s (${f(med(2, "rps") / Math.max(1, med(1, "rps")), 2)} ×); p99 ${f(med(2, "p99"), 1)} vs ${f(med(1, "p99"), 1)} ms | (reported) |`,
+    );
+  }
   for (const m of extras.memory ?? []) {
     if (m.server !== "P") continue;
     lines.push(
@@ -205,7 +215,7 @@ export function renderMarkdown(
 ): string {
   const summary = summarize(runs);
   const lines = [
-    `Run ${meta.date}: Node ${meta.node}, the product's ${meta.product}, ${meta.cores} cores, ${f(meta.rows as number)} rows (${meta.users} users × ${meta.tasksPerUser} tasks), closed loop (${meta.generator}), ${meta.connections} connections, ${meta.durationSeconds} s per run, median of ${meta.reps} repetition(s).`,
+    `Run ${meta.date}: Node ${meta.node}, the product's ${meta.product}, ${meta.cores} cores, ${f(meta.rows as number)} rows (${meta.users} users × ${meta.tasksPerUser} tasks), closed loop (${meta.generator}), ${meta.connections} connections, ${meta.durationSeconds} s per run, median of ${meta.reps} repetition(s). PostgreSQL: ${meta.postgres ?? "not pinned"}.`,
     "",
     "| scenario | server | req/s | p50 ms | p95 ms | p99 ms | 5xx | errors | non-2xx | server CPU % | generator CPU % | peak RSS MB | × B0 | × B1 | × B2 |",
     "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

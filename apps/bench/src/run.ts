@@ -22,6 +22,7 @@ import { ensureDataset } from "./dataset.ts";
 import type { GeneratorConfig, GeneratorResult, Scenario, Target } from "./generator.ts";
 import { listeningUrl } from "./listening.ts";
 import type { OpenLoopConfig, OpenLoopResult } from "./open-loop.ts";
+import { pinPostgres } from "./pin-postgres.ts";
 import { type Extras, type OpenLoopRow, type Row, renderMarkdown, summarize } from "./report.ts";
 import { nodeOf } from "./runtime.ts";
 import { writeTokens } from "./tokens.ts";
@@ -45,7 +46,13 @@ const { values } = parseArgs({
     compiled: { type: "boolean", default: false },
     /** Node.js major versions to run on, in turn (default: 24, the shipped runtime, then 20). */
     node: { type: "string", default: "24,20" },
+    /**
+     * Keep a local PostgreSQL off the measured server's core while the run lasts (pin-postgres.ts);
+     * --no-pin-postgres leaves it where the scheduler puts it.
+     */
+    "pin-postgres": { type: "boolean", default: true },
   },
+  allowNegative: true,
 });
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -104,10 +111,16 @@ const pin = (core: number) => (availableParallelism() >= 2 ? ["taskset", "-c", S
 
 type Server = { name: "B0" | "B1" | "B2" | "P"; url: string; proc: ChildProcess };
 
-function spawnPinned(core: number, args: string[], env: Record<string, string>) {
+/** A process on one core, or (core null) wherever the scheduler puts it. */
+function spawnPinned(core: number | null, args: string[], env: Record<string, string>) {
   // Compiled JavaScript runs without the TypeScript loader.
   const loader = args[0]?.endsWith(".js") ? ["--enable-source-maps"] : ["--import", "tsx"];
-  const [cmd, ...rest] = [...pin(core), process.execPath, ...loader, ...args];
+  const [cmd, ...rest] = [
+    ...(core === null ? [] : pin(core)),
+    process.execPath,
+    ...loader,
+    ...args,
+  ];
   return spawn(cmd as string, rest, {
     cwd: import.meta.dirname,
     env: { ...process.env, ...env },
@@ -115,8 +128,13 @@ function spawnPinned(core: number, args: string[], env: Record<string, string>) 
   });
 }
 
-async function startServer(name: Server["name"], entry: string, env: Record<string, string>) {
-  const proc = spawnPinned(0, [entry], env);
+async function startServer(
+  name: Server["name"],
+  entry: string,
+  env: Record<string, string>,
+  core: number | null = 0,
+) {
+  const proc = spawnPinned(core, [entry], env);
   const url = await listeningUrl(proc, name);
   return { name, url, proc };
 }
@@ -238,6 +256,14 @@ async function memoryPerConnection(server: Server, count: number) {
 }
 
 const dataset = await ensureDataset(users, tasksPerUser, log, { throwaway: smoke });
+const pinned =
+  values["pin-postgres"] && availableParallelism() >= 2
+    ? pinPostgres(dataset.url, 1)
+    : { restore: () => {}, description: "not pinned" };
+log(`PostgreSQL: ${pinned.description}`);
+// Given back however the run ends (an interrupted run too).
+process.once("exit", () => pinned.restore());
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 const tokensDir = await mkdtemp(join(tmpdir(), "todo-bench-tokens-"));
 const tokensFile = join(tokensDir, "tokens.json");
 writeTokens(tokensFile, SECRET, Math.max(users, SMALL.users));
@@ -286,13 +312,15 @@ const plan: Array<[Server, Target]> = [
 ];
 
 try {
+  // Warm-up long enough for the JIT to settle: throughput still rose over the first half-minute
+  // with 3 s (the product has more code to optimise than the baselines).
   log("warm-up");
-  for (const [server, target] of plan) await measure(server, target, "S1", smoke ? 1 : 3);
+  for (const [server, target] of plan) await measure(server, target, "S1", smoke ? 1 : 10);
   const runs: Row[] = [];
   for (const scenario of SCENARIOS) {
     // Each scenario's own warm-up: its code paths (and query shapes) are compiled before timing.
     if (scenario !== "S1" && !smoke) {
-      for (const [server, target] of plan) await measure(server, target, scenario, 2);
+      for (const [server, target] of plan) await measure(server, target, scenario, 4);
     }
     for (let rep = 1; rep <= reps; rep++) {
       for (const [server, target] of plan) {
@@ -331,6 +359,33 @@ try {
     }
     extras.sizes = sizes;
 
+    // WEB_CONCURRENCY: one process against two, neither pinned (two processes need both cores),
+    // so both share the machine with the load generator and PostgreSQL.
+    log("S1 REST with 1 and 2 processes (WEB_CONCURRENCY), unpinned");
+    const workers: NonNullable<Extras["workers"]> = [];
+    for (const count of [1, 2]) {
+      const server = await startServer(
+        "P",
+        productEntry,
+        { ...common, ...productEnv, WEB_CONCURRENCY: String(count) },
+        null,
+      );
+      try {
+        await measure(server, "rest", "S1", smoke ? 1 : 10);
+        for (let rep = 1; rep <= reps; rep++) {
+          const r = await measure(server, "rest", "S1", durationSeconds);
+          workers.push({ processes: count, rps: r.requestsPerSecond, p99: r.latencyMs.p99 });
+          log(
+            `S1 rest ×${count} rep ${rep}: ${Math.round(r.requestsPerSecond)} req/s, p99 ${r.latencyMs.p99} ms`,
+          );
+        }
+      } finally {
+        server.proc.kill("SIGTERM");
+        await new Promise((done) => server.proc.once("exit", done));
+      }
+    }
+    extras.workers = workers;
+
     // Token verification: CPU per verification on the servers' core, against P's CPU per S1 REST
     // request of this run.
     extras.verification = await runPinned<{ cpuMicrosPerVerification: number }>(0, [
@@ -351,9 +406,12 @@ try {
       const sweep: OpenLoopRow[] = [];
       for (const fraction of smoke ? [0.5] : [0.1, 0.25, 0.5, 0.75]) {
         const rate = Math.max(1, Math.round(fraction * b0Saturation.requestsPerSecond));
+        // B1 and B2 too: what the frameworks alone do at the same offered load.
         for (const [server, target] of [
           [servers.B0, "b0"],
+          [servers.B1, "b1"],
           [servers.P, "rest"],
+          [servers.B2, "b2"],
           [servers.P, "trpc"],
         ] as const) {
           const result = await openLoop(server, {
@@ -379,6 +437,7 @@ try {
     date: new Date().toISOString(),
     node: process.version,
     product: values.compiled ? "compiled (dist/main.js)" : "sources through tsx",
+    postgres: pinned.description,
     cores: availableParallelism(),
     users,
     tasksPerUser,
