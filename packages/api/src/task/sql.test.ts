@@ -15,6 +15,7 @@ import {
   existingTask,
   insertTask,
   listStatements,
+  purgeTombstonesStatement,
   readinessProbe,
   selectTask,
   taskExists,
@@ -137,6 +138,27 @@ it("reads a user's feed as one index range, however many users and changes", asy
     expect(text).toMatch(/Index (Only )?Scan using tasks_user_id_change_xid_id_idx/);
     expect(text).toMatch(/Index Cond: .*user_id.*change_xid/s);
     expect(text).not.toMatch(/Sort/);
+  } finally {
+    await client.query("ROLLBACK");
+    client.release();
+  }
+});
+
+it("finds expired tombstones through an index, not by reading the whole table", async () => {
+  const client = await handle.pool.connect();
+  try {
+    await client.query("BEGIN");
+    // The test table is small enough for a sequential scan to win on cost; without an index on
+    // deleted_at the plan would still be one, which is what this rules out.
+    await client.query("SET LOCAL enable_seqscan = off");
+    const statement = purgeTombstonesStatement(30, 1_000);
+    const { rows: plan } = await client.query({
+      text: `EXPLAIN ${statement.text}`,
+      values: statement.values,
+    });
+    const text = plan.map((r: { "QUERY PLAN": string }) => r["QUERY PLAN"]).join("\n");
+    expect(text).toMatch(/(Index (Only )?Scan using|Bitmap Index Scan on) tasks_deleted_at_idx/);
+    expect(text).not.toMatch(/Seq Scan on tasks/);
   } finally {
     await client.query("ROLLBACK");
     client.release();
