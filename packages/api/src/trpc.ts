@@ -170,11 +170,11 @@ export function toTRPCError(error: AppError): TRPCError {
   return new TRPCError({ code, message: error.message, cause: error });
 }
 
-// Domain functions throw AppError; this is where the tRPC surface translates them, and where a
-// database that cannot answer becomes a 503 (retry later) instead of a 500 (our bug).
 /**
- * A failure as clients see it: an AppError as its code, an unreachable database as
- * SERVICE_UNAVAILABLE; anything else as tRPC made it (an internal error keeps its generic message).
+ * A failure as clients see it. Domain functions throw AppError; this is where the tRPC surface
+ * translates them, and where a database that cannot answer becomes a 503 (retry later) instead of
+ * a 500 (our bug). Anything else stays as tRPC made it (an internal error keeps its generic
+ * message).
  */
 function clientError(cause: unknown): TRPCError | undefined {
   if (cause instanceof AppError) return toTRPCError(cause);
@@ -186,13 +186,15 @@ function clientError(cause: unknown): TRPCError | undefined {
   return undefined;
 }
 
-const appErrors = t.middleware(async ({ next }) => {
-  const result = await next();
+/** A middleware's result, with a failure's cause mapped as clientError says. */
+function mapped<R extends { ok: true } | { ok: false; error: TRPCError }>(result: R): R {
   if (result.ok) return result;
-  const mapped = clientError(result.error.cause);
-  if (mapped) throw mapped;
+  const error = clientError((result as { error: TRPCError }).error.cause);
+  if (error) throw error;
   return result;
-});
+}
+
+const appErrors = t.middleware(async ({ next }) => mapped(await next()));
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
@@ -212,11 +214,7 @@ export const protectedProcedure = t.procedure.use(async ({ ctx, next }) => {
     throw clientError(error) ?? error;
   }
   // Only what is added: tRPC merges it into the context it already has.
-  const result = await next({ ctx: { userId } });
-  if (result.ok) return result;
-  const mapped = clientError(result.error.cause);
-  if (mapped) throw mapped;
-  return result;
+  return mapped(await next({ ctx: { userId } }));
 });
 
 /** What a protected procedure's resolver gets as its context. */

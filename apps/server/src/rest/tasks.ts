@@ -58,8 +58,10 @@ function answer(route: RestRoute, req: Request, res: Response, result: unknown) 
   switch (route.answer) {
     case "page": {
       const page = result as TaskPage;
+      // (Express parses the query string again on every read of req.query: read once.)
+      const { limit } = req.query;
       sendData(res, route.success, page.items, {
-        limit: req.query.limit === undefined ? LIST_LIMIT_DEFAULT : Number(req.query.limit),
+        limit: limit === undefined ? LIST_LIMIT_DEFAULT : Number(limit),
         count: page.items.length,
         nextCursor: page.nextCursor,
       });
