@@ -257,7 +257,7 @@ async function memoryPerConnection(server: Server, count: number) {
 
 const dataset = await ensureDataset(users, tasksPerUser, log, { throwaway: smoke });
 const pinned =
-  values["pin-postgres"] && availableParallelism() >= 2
+  values["pin-postgres"] && availableParallelism() >= 2 && !smoke
     ? pinPostgres(dataset.url, 1)
     : { restore: () => {}, description: "not pinned" };
 log(`PostgreSQL: ${pinned.description}`);

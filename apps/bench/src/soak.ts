@@ -6,6 +6,8 @@
 // after the second minute and after the last, to compare what holds memory.
 //   pnpm --filter @todo/bench soak [--minutes 10] [--target rest|trpc] [--fraction 0.5]
 //                                  [--connections 256] [--heap-snapshots DIR]
+// (--segment 3 --users 100: seconds instead of minutes, on a small throwaway dataset; the test
+// suite runs it so that it never rots.)
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -28,11 +30,15 @@ const { values } = parseArgs({
     fraction: { type: "string", default: "0.5" },
     connections: { type: "string", default: "256" },
     "heap-snapshots": { type: "string" },
+    /** Seconds per segment (the report's "minute"); shorter only to check that it runs. */
+    segment: { type: "string", default: "60" },
+    users: { type: "string", default: "10000" },
     out: { type: "string", default: join(import.meta.dirname, "../results") },
   },
 });
 const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
-const USERS = 10_000;
+const USERS = Number(values.users);
+const SEGMENT = Number(values.segment);
 const TASKS = 100;
 const minutes = Number(values.minutes);
 const target = values.target as Target;
@@ -62,8 +68,10 @@ async function jsonOf<T>(proc: ChildProcess): Promise<T> {
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
 
-const dataset = await ensureDataset(USERS, TASKS, log);
-const pinned = availableParallelism() >= 2 ? pinPostgres(dataset.url, 1) : undefined;
+// A dataset of other dimensions (a quick check) is this run's own and is dropped at the end.
+const throwaway = USERS !== 10_000;
+const dataset = await ensureDataset(USERS, TASKS, log, { throwaway });
+const pinned = availableParallelism() >= 2 && !throwaway ? pinPostgres(dataset.url, 1) : undefined;
 process.once("exit", () => pinned?.restore());
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 log(`PostgreSQL: ${pinned?.description ?? "not pinned"}`);
@@ -77,24 +85,31 @@ execFileSync(process.execPath, ["--import", "tsx", "../../server/scripts/build.t
 });
 const snapshots = values["heap-snapshots"] ? resolve(values["heap-snapshots"]) : undefined;
 if (snapshots) await mkdir(snapshots, { recursive: true });
-const server = spawnPinned(
-  0,
-  [
-    "--enable-source-maps",
-    ...(snapshots ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshots}`] : []),
-    "../../server/dist/main.js",
-  ],
-  {
-    DATABASE_URL: dataset.url,
-    PORT: "0",
-    NODE_ENV: "production",
-    BETTER_AUTH_SECRET: SECRET,
-    RATE_LIMIT_PER_USER_PER_MINUTE: "0",
-    SHUTDOWN_DRAIN_MS: "0",
-    LOG_LEVEL: "info",
-  },
-);
-const pid = server.pid as number;
+/** The product, started afresh: one process for the saturation run, another for the soak. */
+function startProduct() {
+  return spawnPinned(
+    0,
+    [
+      "--enable-source-maps",
+      ...(snapshots ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshots}`] : []),
+      "../../server/dist/main.js",
+    ],
+    {
+      DATABASE_URL: dataset.url,
+      PORT: "0",
+      NODE_ENV: "production",
+      BETTER_AUTH_SECRET: SECRET,
+      RATE_LIMIT_PER_USER_PER_MINUTE: "0",
+      SHUTDOWN_DRAIN_MS: "0",
+      LOG_LEVEL: "info",
+    },
+  );
+}
+async function stop(proc: ChildProcess) {
+  if (proc.exitCode !== null) return;
+  proc.kill("SIGTERM");
+  await new Promise((done) => proc.once("exit", done));
+}
 
 type Minute = {
   minute: number;
@@ -109,10 +124,13 @@ type Minute = {
   rssMaxMb: number;
 };
 const minutesRows: Minute[] = [];
+let server = startProduct();
 try {
-  const url = await listeningUrl(server, "P");
+  // Saturation is measured on a process of its own: a closed loop leaves the heap it grew behind,
+  // which would then shrink during the soak and hide any growth.
+  const probeUrl = await listeningUrl(server, "P");
   const closed = (durationSeconds: number): GeneratorConfig => ({
-    url,
+    url: probeUrl,
     target,
     scenario: "S4",
     connections: 64,
@@ -121,11 +139,21 @@ try {
     tasksPerUser: TASKS,
     tokensFile,
   });
-  await jsonOf(spawnPinned(1, ["--import", "tsx", "generator.ts", JSON.stringify(closed(5))]));
+  const warmUp = closed(Math.min(5, SEGMENT));
+  await jsonOf(spawnPinned(1, ["--import", "tsx", "generator.ts", JSON.stringify(warmUp)]));
   const saturation = await jsonOf<GeneratorResult>(
-    spawnPinned(1, ["--import", "tsx", "generator.ts", JSON.stringify(closed(10))]),
+    spawnPinned(1, [
+      "--import",
+      "tsx",
+      "generator.ts",
+      JSON.stringify(closed(Math.min(10, SEGMENT))),
+    ]),
   );
   const rate = Math.round(Number(values.fraction) * saturation.requestsPerSecond);
+  await stop(server);
+  server = startProduct();
+  const url = await listeningUrl(server, "P");
+  const pid = server.pid as number;
   log(
     `saturation (closed loop, S4 over ${target}): ${Math.round(saturation.requestsPerSecond)} req/s; soaking at ${rate}/s for ${minutes} min`,
   );
@@ -138,13 +166,13 @@ try {
       tasksPerUser: TASKS,
       rate,
       connections: Number(values.connections),
-      durationSeconds: 60,
+      durationSeconds: SEGMENT,
       users: USERS,
       tokensFile,
     };
     const generator = spawnPinned(1, ["--import", "tsx", "open-loop.ts", JSON.stringify(config)]);
-    const samples: number[] = [];
-    const sampler = setInterval(() => samples.push(rssMb(pid)), 5_000);
+    const samples: number[] = [rssMb(pid)];
+    const sampler = setInterval(() => samples.push(rssMb(pid)), Math.min(5_000, SEGMENT * 300));
     const result = await jsonOf<OpenLoopResult>(generator).finally(() => clearInterval(sampler));
     const row: Minute = {
       minute,
@@ -173,9 +201,9 @@ try {
   const growth = second && last ? last.rssMeanMb / second.rssMeanMb - 1 : Number.NaN;
   const f = (n: number) => n.toFixed(1);
   const markdown = [
-    `## Soak: S4 over ${target}, ${minutes} min at ${Number(values.fraction)} × saturation`,
+    `## Soak: S4 over ${target}, ${minutes} × ${SEGMENT} s at ${Number(values.fraction)} × saturation`,
     "",
-    `Run ${new Date().toISOString()}: Node ${process.version}, the product compiled (dist/main.js), pinned to core 0; open loop (Poisson arrivals) at ${minutesRows[0]?.offered ?? 0}/s over ${values.connections} connections, half of the ${Math.round(saturation.requestsPerSecond)} req/s the same server took in a closed loop just before. PostgreSQL: ${pinned?.description ?? "not pinned"}.`,
+    `Run ${new Date().toISOString()}: Node ${process.version}, the product compiled (dist/main.js), pinned to core 0; open loop (Poisson arrivals) at ${minutesRows[0]?.offered ?? 0}/s over ${values.connections} connections, half of the ${Math.round(saturation.requestsPerSecond)} req/s a fresh process of the same build took in a closed loop just before (10 s after a 5 s warm-up; the soak's process is started afresh after it). PostgreSQL: ${pinned?.description ?? "not pinned"}.`,
     "",
     "| minute | offered /s | achieved /s | p50 ms | p99 ms | max ms | errors | non-2xx | RSS mean MB | RSS max MB |",
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -198,6 +226,7 @@ try {
   );
   process.stdout.write(markdown);
 } finally {
-  server.kill("SIGTERM");
+  await stop(server);
   await rm(dir, { recursive: true, force: true });
+  if (throwaway) await dataset.drop();
 }

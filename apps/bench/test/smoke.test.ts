@@ -43,13 +43,16 @@ it("runs every scenario against B0, B1, B2 and the product (REST and tRPC), then
       if (run.scenario !== "S5") expect(run.non2xx, what).toBe(0);
     }
     // The open loop: every server held all its connections and answered every request.
-    expect(extras.sweep?.map((r) => r.target)).toEqual(["b0", "rest", "trpc"]);
+    expect(extras.sweep?.map((r) => r.target)).toEqual(["b0", "b1", "rest", "b2", "trpc"]);
     for (const r of extras.sweep ?? []) {
       expect(r.requests, r.target).toBeGreaterThan(0);
       expect(r.errors + r.serverErrors + r.non2xx, r.target).toBe(0);
       expect(r.connectionsOpened, r.target).toBe(50);
     }
     expect(extras.memory?.map((m) => m.connections)).toEqual([50, 50]);
+    // One process, then two (WEB_CONCURRENCY), each answering.
+    expect(extras.workers?.map((w) => w.processes)).toEqual([1, 2]);
+    for (const w of extras.workers ?? []) expect(w.rps, `${w.processes}`).toBeGreaterThan(0);
     expect(extras.sizes?.map((s) => s.rows)).toEqual([1_000, 10_000]);
     expect(extras.verification?.cpuMicrosPerVerification).toBeGreaterThan(0);
     expect(await readFile(join(ran, "smoke-latency.svg"), "utf8")).toMatch(/^<svg[\s\S]*P REST/);
@@ -58,6 +61,37 @@ it("runs every scenario against B0, B1, B2 and the product (REST and tRPC), then
     expect(markdown).toContain("| target | measured | met |");
     expect(markdown).toContain("S1 tRPC throughput ≥ 0.90 × B2");
     expect(markdown).toContain("token verification ≤ 5%");
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+it("soaks the product under an open loop of mixed requests, segment by segment, without errors", async () => {
+  const out = await mkdtemp(join(tmpdir(), "todo-soak-"));
+  try {
+    await promisify(execFile)(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "src/soak.ts",
+        ...["--minutes", "2", "--segment", "3", "--users", "100", "--connections", "16"],
+        ...["--out", out],
+      ],
+      { cwd: join(import.meta.dirname, ".."), maxBuffer: 10 * 1024 * 1024 },
+    );
+    const { minutes } = JSON.parse(await readFile(join(out, "soak-rest.json"), "utf8")) as {
+      minutes: Array<{ achieved: number; errors: number; non2xx: number; rssMeanMb: number }>;
+    };
+    expect(minutes).toHaveLength(2);
+    for (const m of minutes) {
+      expect(m.achieved).toBeGreaterThan(0);
+      expect(m.errors + m.non2xx).toBe(0);
+      expect(m.rssMeanMb).toBeGreaterThan(0);
+    }
+    expect(await readFile(join(out, "soak-rest.md"), "utf8")).toContain(
+      "RSS in the last minute against the second",
+    );
   } finally {
     await rm(out, { recursive: true, force: true });
   }
