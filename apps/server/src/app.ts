@@ -51,10 +51,7 @@ export function createApp(options: AppOptions): express.Express {
   app.set("query parser", "simple");
 
   app.use(requestLogging(logger));
-  if (options.metrics) {
-    app.use(options.metrics.middleware);
-    app.get("/metrics", options.metrics.handler);
-  }
+  if (options.metrics) app.use(options.metrics.middleware);
   // Helmet's defaults, but no `upgrade-insecure-requests`: behind TLS it changes nothing, and over
   // plain HTTP on any address but localhost (a compose stack opened from another machine) it sends
   // the docs page's own assets to https:// and leaves the page blank.
@@ -63,6 +60,8 @@ export function createApp(options: AppOptions): express.Express {
       helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }),
     ),
   );
+  // After the headers, so that /metrics carries them like every other answer.
+  if (options.metrics) app.get("/metrics", options.metrics.handler);
   // Shutting down: every answer closes its connection, so clients (a live stream reconnecting)
   // go to another instance instead of holding this one open on a kept-alive connection. (Ending
   // the socket, not only the header: tRPC's event streams send `Connection: keep-alive`.)

@@ -67,6 +67,25 @@ describe("/metrics", () => {
     expect(text).not.toContain(task.body.data.id);
   });
 
+  it("carries the same security headers as every other answer", async () => {
+    const user = newUser();
+    const api = await rest(server, "GET", `/api/${user.id}/tasks`, { auth: user.auth });
+    const metrics = await fetch(`${server.baseUrl}/metrics`, {
+      headers: { authorization: "Bearer metrics-token-0123456789" },
+    });
+    for (const name of [
+      "content-security-policy",
+      "strict-transport-security",
+      "x-content-type-options",
+      "x-frame-options",
+      "referrer-policy",
+      "cross-origin-resource-policy",
+    ]) {
+      expect(metrics.headers.get(name), name).not.toBeNull();
+      expect(metrics.headers.get(name), name).toBe(api.headers.get(name));
+    }
+  });
+
   it("needs the metrics token when one is configured", async () => {
     expect((await fetch(`${server.baseUrl}/metrics`)).status).toBe(401);
     const wrong = await fetch(`${server.baseUrl}/metrics`, {

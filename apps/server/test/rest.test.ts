@@ -1,5 +1,6 @@
 // REST adapter behaviour beyond the shared security cases: envelopes, status codes, PUT vs PATCH,
 // versions, filters, bodies.
+import { TOKEN_IN_URL_MESSAGE } from "@todo/api/auth/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newUser, rest, startServer, type TestServer, type TestUser } from "./harness.ts";
 
@@ -382,6 +383,44 @@ describe("REST task lifecycle", () => {
     const lower = await rest(server, "GET", tasksOf(user), { auth: `bearer ${user.token}` });
     expect(lower.status).toBe(200);
     const query = await rest(server, "GET", `${tasksOf(user)}?access_token=${user.token}`);
-    expect(query.status).toBe(401);
+    expect(query.status).toBe(400);
+    expect(query.body.error.message).toBe(TOKEN_IN_URL_MESSAGE);
+  });
+
+  it("refuses a token-named URL parameter on every route, even beside a valid header", async () => {
+    const user = newUser();
+    const task = await rest(server, "POST", tasksOf(user), {
+      auth: user.auth,
+      body: { title: "t" },
+    });
+    const id = task.body.data.id as string;
+    for (const [method, path] of [
+      ["GET", `${tasksOf(user)}/stats?token=x`],
+      ["GET", `${tasksOf(user)}/${id}?access_token=x`],
+      ["POST", `${tasksOf(user)}?access_token=x`],
+      ["PATCH", `${tasksOf(user)}/${id}/complete?Bearer=x`],
+      ["GET", `${tasksOf(user)}?limit=5&%74oken=x`],
+      ["GET", `/api/${user.id}/no-such-route?id_token=x`],
+    ] as const) {
+      const res = await rest(server, method, path, {
+        auth: user.auth,
+        ...(method === "POST" ? { body: { title: "never" } } : {}),
+      });
+      expect(res.status, `${method} ${path}`).toBe(400);
+      expect(res.body.error.message, `${method} ${path}`).toBe(TOKEN_IN_URL_MESSAGE);
+    }
+    // Refused before anything ran: the POST created nothing, the PATCH changed nothing.
+    const list = await rest(server, "GET", tasksOf(user), { auth: user.auth });
+    expect(list.body.data.map((t: { title: string }) => t.title)).toEqual(["t"]);
+    expect(list.body.data[0].completed).toBe(false);
+    // tRPC answers it in its own shape.
+    const trpc = await fetch(
+      `${server.baseUrl}/trpc/task.list?input=${encodeURIComponent("{}")}&token=x`,
+      { headers: { authorization: user.auth } },
+    );
+    expect(trpc.status).toBe(400);
+    const body = (await trpc.json()) as { error: { message: string; data: { code: string } } };
+    expect(body.error.message).toBe(TOKEN_IN_URL_MESSAGE);
+    expect(body.error.data.code).toBe("BAD_REQUEST");
   });
 });

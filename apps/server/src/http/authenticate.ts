@@ -1,7 +1,35 @@
 import type { TokenVerifier } from "@todo/api/auth";
-import { identityOf, type TicketRedeemer } from "@todo/api/auth/identity";
+import {
+  identityOf,
+  isTokenParameter,
+  type TicketRedeemer,
+  TOKEN_IN_URL_MESSAGE,
+} from "@todo/api/auth/identity";
 import type { RequestHandler } from "express";
+import { sendFailure } from "./answers.ts";
 import "./locals.ts";
+
+/**
+ * Whether a URL's query string has a parameter named like a bearer token (`token`,
+ * `access_token`, …, its name percent-decoded). Read from the raw URL: no parsing for the many
+ * requests without a query string.
+ */
+export function hasTokenParameter(url: string): boolean {
+  const start = url.indexOf("?");
+  if (start === -1) return false;
+  for (const pair of url.slice(start + 1).split("&")) {
+    const end = pair.indexOf("=");
+    const raw = (end === -1 ? pair : pair.slice(0, end)).replaceAll("+", " ");
+    let name = raw;
+    try {
+      name = decodeURIComponent(raw);
+    } catch {
+      // Malformed percent-encoding: judged as written.
+    }
+    if (isTokenParameter(name)) return true;
+  }
+  return false;
+}
 
 /**
  * Every Authorization header a request carried, in order. Node keeps only the first in
@@ -26,6 +54,13 @@ export function authorizationOf(rawHeaders: readonly string[]): string[] {
  */
 export function identifyRequest(verifier: TokenVerifier, redeem?: TicketRedeemer): RequestHandler {
   return (req, res, next) => {
+    // A token is never taken from a URL (URLs reach logs, proxies and browser histories): a
+    // request that puts one there is refused on both surfaces, whatever else it asks, rather than
+    // answered with the token ignored.
+    if (hasTokenParameter(req.url)) {
+      sendFailure(req, res, { status: 400, code: "BAD_REQUEST", message: TOKEN_IN_URL_MESSAGE });
+      return;
+    }
     // A stream ticket counts only where a browser's EventSource needs one: the REST live stream.
     const ticket =
       redeem &&
