@@ -2,7 +2,6 @@
 // procedure's input, how the result is answered, and its OpenAPI operation. The Express routes
 // (rest/tasks.ts), the 405 Allow lists, the OpenAPI document (rest/openapi.ts) and the test
 // suite's list of endpoints are all read from it, so they cannot drift.
-
 import { AppError } from "@todo/api/errors";
 import type { createCaller } from "@todo/api/router";
 import {
