@@ -35,6 +35,8 @@ export type Extras = {
   sweep?: OpenLoopRow[];
   /** S1 REST with WEB_CONCURRENCY 1 and 2, unpinned. */
   workers?: Array<{ processes: number; rps: number; p99: number }>;
+  /** The warm-up's rounds of S1 (not counted in the medians). */
+  warmup?: Array<{ round: number; target: Target; rps: number; p99: number }>;
 };
 
 const median = (xs: number[]) => {
@@ -208,6 +210,29 @@ function sweepTable(extras: Extras): string[] {
   ];
 }
 
+/** The warm-up's rounds: what the servers did before the timed runs, with the same ratios. */
+function warmupTable(extras: Extras): string[] {
+  const rounds = [...new Set((extras.warmup ?? []).map((w) => w.round))];
+  if (rounds.length === 0) return [];
+  const at = (round: number, target: Target) =>
+    extras.warmup?.find((w) => w.round === round && w.target === target);
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? f(a / b, 2) : "–");
+  return [
+    "Warm-up (S1, not counted): req/s and p99 ms per round, in the order run.",
+    "",
+    "| round | B0 | P REST | B1 | P tRPC | B2 | REST × B1 | tRPC × B2 |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rounds.map((round) => {
+      const cell = (target: Target) => {
+        const w = at(round, target);
+        return w ? `${f(w.rps)} (${f(w.p99)})` : "–";
+      };
+      return `| ${round} | ${cell("b0")} | ${cell("rest")} | ${cell("b1")} | ${cell("trpc")} | ${cell("b2")} | ${ratio(at(round, "rest")?.rps, at(round, "b1")?.rps)} | ${ratio(at(round, "trpc")?.rps, at(round, "b2")?.rps)} |`;
+    }),
+    "",
+  ];
+}
+
 export function renderMarkdown(
   meta: Record<string, unknown>,
   runs: Row[],
@@ -230,6 +255,7 @@ export function renderMarkdown(
     ...tailTargets(summary),
     ...extraTargets(summary, extras),
     "",
+    ...warmupTable(extras),
     ...sweepTable(extras),
   ];
   return lines.join("\n");
