@@ -196,9 +196,13 @@ async function shutdown(signal: string) {
   // a moment later closes what stream connections clients still hold open.
   live.shutdown();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // close() ends the connections idle at that moment; one whose request was still in flight goes
+  // idle (kept alive) once answered and would hold the process until the deadline: end each then.
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
   await sleep(STREAM_CLOSE_GRACE_MS);
   for (const res of eventStreams) res.destroy();
   await closed;
+  clearInterval(sweep);
   await listener.stop();
   await limits?.close();
   await housekeeping.stop();
