@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
-import { CREATE, LIST, TOGGLE, toTask } from "./baseline-sql.ts";
+import { createTask, LIST, TOGGLE, toTask } from "./baseline-sql.ts";
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const TASKS = /^\/api\/([^/]+)\/tasks(?:\/([^/]+)\/complete)?(?:\?.*)?$/;
@@ -35,8 +35,7 @@ const server = createServer(async (req, res) => {
     }
     if (req.method === "POST" && !match[2]) {
       const { title } = await readJson(req);
-      const { rows } = await pool.query({ ...CREATE, values: [userId, title ?? "untitled"] });
-      return send(res, 201, toTask(rows[0]));
+      return send(res, 201, toTask(await createTask(pool, userId, title ?? "untitled")));
     }
     if (req.method === "PATCH" && match[2]) {
       const { rows } = await pool.query({ ...TOGGLE, values: [match[2], userId] });

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import express, { type Response } from "express";
 import jwt from "jsonwebtoken";
 import pg from "pg";
-import { CREATE, LIST, TOGGLE, toTask } from "./baseline-sql.ts";
+import { createTask, LIST, TOGGLE, toTask } from "./baseline-sql.ts";
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const key = createSecretKey(Buffer.from(process.env.BENCH_SECRET ?? "", "utf8"));
@@ -32,8 +32,7 @@ app.get("/api/:user_id/tasks", async (req, res) => {
   send(res, 200, rows.slice(0, 20).map(toTask));
 });
 app.post("/api/:user_id/tasks", async (req, res) => {
-  const { rows } = await pool.query({ ...CREATE, values: [req.params.user_id, req.body?.title] });
-  send(res, 201, toTask(rows[0]));
+  send(res, 201, toTask(await createTask(pool, req.params.user_id, req.body?.title)));
 });
 app.patch("/api/:user_id/tasks/:id/complete", async (req, res) => {
   const { rows } = await pool.query({ ...TOGGLE, values: [req.params.id, req.params.user_id] });

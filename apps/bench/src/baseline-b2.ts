@@ -10,7 +10,7 @@ import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express from "express";
 import jwt from "jsonwebtoken";
 import pg from "pg";
-import { CREATE, LIST, TOGGLE, toTask } from "./baseline-sql.ts";
+import { createTask, LIST, TOGGLE, toTask } from "./baseline-sql.ts";
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const key = createSecretKey(Buffer.from(process.env.BENCH_SECRET ?? "", "utf8"));
@@ -40,8 +40,7 @@ const router = t.router({
     create: authed
       .input((input) => ({ title: String(object(input).title ?? "") }))
       .mutation(async ({ ctx, input }) => {
-        const { rows } = await pool.query({ ...CREATE, values: [ctx.userId, input.title] });
-        return toTask(rows[0]);
+        return toTask(await createTask(pool, ctx.userId, input.title));
       }),
     toggle: authed
       .input((input) => ({ id: String(object(input).id ?? "") }))

@@ -32,8 +32,16 @@ const TASK_ID_SQL = `(substr(h, 1, 12) || '4' || substr(h, 14, 3)
     || substr('89ab', 1 + (('x' || substr(h, 17, 1))::bit(4)::int & 3), 1)
     || substr(h, 18, 15))::uuid`;
 
+// Each user's tasks sit in the Inbox (made with the users row), newest (i = 1) first: i - 1 as a
+// fractional-indexing integer key of one length ("d" and four base-62 digits), as the migration
+// that introduced positions placed existing tasks.
+const B62 = "'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'";
+const POSITION_SQL = `convert_to('d' || ${[238_328, 3_844, 62, 1]
+  .map((unit) => `substr(${B62}, ((i - 1) / ${unit} % 62) + 1, 1)`)
+  .join(" || ")}, 'UTF8')`;
+
 /** Bumped whenever the generated data changes shape, so an old dataset is not reused. */
-const DATASET_VERSION = 2;
+const DATASET_VERSION = 3;
 
 function migrationsHash(): string {
   const hash = createHash("sha256");
@@ -89,9 +97,9 @@ export async function ensureDataset(
     for (let first = 1; first <= users; first += slice) {
       const last = Math.min(users, first + slice - 1);
       await c.query(
-        `INSERT INTO tasks (id, user_id, title, description, completed, completed_at, priority,
-                            due_at, created_at, updated_at, version)
-         SELECT ${TASK_ID_SQL}, uid, 'Task ' || i,
+        `INSERT INTO tasks (id, user_id, list_id, position, title, description, completed,
+                            completed_at, priority, due_at, created_at, updated_at, version)
+         SELECT ${TASK_ID_SQL}, uid, inbox.id, ${POSITION_SQL}, 'Task ' || i,
                 CASE WHEN i % 2 = 0 THEN 'Seeded task' END,
                 i % 3 = 0, CASE WHEN i % 3 = 0 THEN now() END,
                 (ARRAY['low', 'medium', 'high'])[1 + i % 3]::"Priority",
@@ -99,6 +107,7 @@ export async function ensureDataset(
                 now() - i * interval '1 minute', now() - i * interval '1 minute', 1
            FROM (SELECT 'bench-user-' || lpad(n::text, 6, '0') AS uid
                    FROM generate_series($1::int, $2::int) n) us,
+                LATERAL (SELECT id FROM lists WHERE user_id = uid AND is_default) inbox,
                 generate_series(1, $3::int) i,
                 LATERAL (SELECT md5(uid || ':' || i) AS h) hashed`,
         [first, last, tasksPerUser],

@@ -40,11 +40,14 @@ describe("transactions", () => {
     await rest(server, "POST", tasksOf(user), { auth: user.auth, body: { title: "first" } });
     const writer = new pg.Client({ connectionString: inject("databaseUrl") });
     await writer.connect();
+    // Straight into the user's Inbox, at the front (key "Zz" sorts before the API's first keys).
     const insert = (title: string) =>
-      writer.query("INSERT INTO tasks (id, user_id, title) VALUES (gen_random_uuid(), $1, $2)", [
-        user.id,
-        title,
-      ]);
+      writer.query(
+        `INSERT INTO tasks (id, user_id, title, list_id, position)
+         SELECT gen_random_uuid(), $1::text, $2, id, convert_to('Zz', 'UTF8')
+           FROM lists WHERE user_id = $1::text AND is_default`,
+        [user.id, title],
+      );
     const api = createClient({ url: server.baseUrl, getToken: () => user.token });
     const counts: number[] = [];
     const read = async () => {

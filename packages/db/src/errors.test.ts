@@ -53,7 +53,14 @@ describe("isDatabaseUnavailable", () => {
   it("is false for a bug: a constraint violation, a bad query, a plain error", async () => {
     const { db, pool, close } = createDb({ url: database.url });
     const fk = await errorOf(() =>
-      db.task.create({ data: { userId: `nobody-${crypto.randomUUID()}`, title: "orphan" } }),
+      db.task.create({
+        data: {
+          userId: `nobody-${crypto.randomUUID()}`,
+          listId: crypto.randomUUID(),
+          position: Buffer.from("a0"),
+          title: "orphan",
+        },
+      }),
     );
     expect(isDatabaseUnavailable(fk)).toBe(false);
     expect(isDatabaseUnavailable(await errorOf(() => pool.query("SELECT * FROM nowhere")))).toBe(

@@ -1,6 +1,7 @@
 // Demo data, idempotently: ids are derived from the seed's own numbering, so seeding again adds
 // nothing. Used by `pnpm db:seed` (apps/server/scripts/seed.ts, which also prints tokens).
 import { createHash } from "node:crypto";
+import { generateNKeysBetween } from "fractional-indexing";
 import type { Db } from "./client.ts";
 
 /** A stable UUID (version 4 layout) for the i-th task of a seeded user. */
@@ -15,12 +16,16 @@ const PRIORITIES = ["low", "medium", "high"] as const;
 const DAY = 86_400_000;
 const ROWS_PER_INSERT = 5_000;
 
-function tasksOf(userId: string, tasksPerUser: number) {
+function tasksOf(userId: string, listId: string, tasksPerUser: number) {
+  // The tasks' order in the Inbox: the seed's numbering.
+  const positions = generateNKeysBetween(null, null, tasksPerUser);
   return Array.from({ length: tasksPerUser }, (_, i) => {
     const completed = i % 3 === 0;
     return {
       id: seedUuid(`${userId}:${i}`),
       userId,
+      listId,
+      position: Buffer.from(positions[i] as string),
       title: `${TITLES[i % TITLES.length]} #${i + 1}`,
       description: i % 2 === 0 ? "Seeded task" : null,
       priority: PRIORITIES[i % PRIORITIES.length],
@@ -76,7 +81,16 @@ export async function seedDatabase(options: {
     { length: users },
     (_, u) => `seed-user-${String(u + 1).padStart(4, "0")}`,
   );
+  // Each users row comes with its Inbox (a trigger), where the seeded tasks go.
   await db.user.createMany({ data: userIds.map((id) => ({ id })), skipDuplicates: true });
+  const inboxes = new Map(
+    (
+      await db.taskList.findMany({
+        where: { userId: { in: userIds }, isDefault: true },
+        select: { userId: true, id: true },
+      })
+    ).map((list) => [list.userId, list.id]),
+  );
   let created = 0;
   let batch: ReturnType<typeof tasksOf> = [];
   const flush = async () => {
@@ -84,7 +98,9 @@ export async function seedDatabase(options: {
     batch = [];
   };
   for (const [index, userId] of userIds.entries()) {
-    batch.push(...tasksOf(userId, tasksPerUser));
+    const inbox = inboxes.get(userId);
+    if (!inbox) throw new Error(`${userId} has no Inbox`);
+    batch.push(...tasksOf(userId, inbox, tasksPerUser));
     if (batch.length >= ROWS_PER_INSERT) await flush();
     if ((index + 1) % 100 === 0 || index + 1 === users) log(`  ${index + 1}/${users} users`);
   }

@@ -13,6 +13,7 @@ import {
   clearCompletedStatement,
   deleteTaskStatement,
   existingTask,
+  inboxFirstPlace,
   insertTask,
   listStatements,
   purgeTombstonesStatement,
@@ -39,11 +40,16 @@ it("returns rows exactly in the shapes the procedures promise", async () => {
   const [me] = await rows(meStatement(userId));
   zMe.strict().parse(me);
 
+  // The users row came with its Inbox, empty so far.
+  const [inbox] = await rows(inboxFirstPlace(userId));
+  expect(inbox).toEqual({ listId: expect.any(String), first: null });
   const id = crypto.randomUUID();
   const [created] = await rows(
     insertTask({
       id,
       userId,
+      listId: inbox.listId,
+      position: "a0",
       title: "t",
       description: null,
       priority: "high",
@@ -58,6 +64,7 @@ it("returns rows exactly in the shapes the procedures promise", async () => {
     dueAt: "2030-01-01T00:00:00.000Z",
   });
   expect(created.completedAt).not.toBeNull();
+  expect(await rows(inboxFirstPlace(userId))).toEqual([{ listId: inbox.listId, first: "a0" }]);
 
   task.parse((await rows(selectTask(userId, id)))[0]);
   const [toggled] = await rows(toggleStatement(userId, id, 1));
@@ -169,11 +176,14 @@ it("scopes every statement to the caller: another user's id matches nothing", as
   const owner = `user_${crypto.randomUUID()}`;
   const other = `user_${crypto.randomUUID()}`;
   await rows(ensureUserStatement(owner));
+  const [inbox] = await rows(inboxFirstPlace(owner));
   const id = crypto.randomUUID();
   await rows(
     insertTask({
       id,
       userId: owner,
+      listId: inbox.listId,
+      position: "a0",
       title: "mine",
       description: null,
       priority: "medium",
@@ -198,4 +208,77 @@ it("scopes every statement to the caller: another user's id matches nothing", as
     title: "mine",
     version: 1,
   });
+});
+
+it("gives every user exactly one Inbox, whoever inserts the users row", async () => {
+  const userId = `user_${crypto.randomUUID()}`;
+  await handle.pool.query("INSERT INTO users (id) VALUES ($1)", [userId]);
+  await rows(ensureUserStatement(userId));
+  const lists = await rows({
+    name: "test_lists_of",
+    text: `SELECT name, is_default AS "isDefault", convert_from(position, 'UTF8') AS position
+             FROM lists WHERE user_id = $1`,
+    values: [userId],
+  });
+  expect(lists).toEqual([{ name: "Inbox", isDefault: true, position: "a0" }]);
+  // A second default list for the same user is refused by the database itself.
+  await expect(
+    handle.pool.query(
+      `INSERT INTO lists (id, user_id, name, position, is_default)
+       VALUES (gen_random_uuid(), $1, 'Another', convert_to('a1', 'UTF8'), true)`,
+      [userId],
+    ),
+  ).rejects.toMatchObject({ code: "23505" });
+});
+
+it("makes a task naming another user's list or parent impossible in the database itself", async () => {
+  const owner = `user_${crypto.randomUUID()}`;
+  const other = `user_${crypto.randomUUID()}`;
+  await rows(ensureUserStatement(owner));
+  await rows(ensureUserStatement(other));
+  const [ownerInbox] = await rows(inboxFirstPlace(owner));
+  const [otherInbox] = await rows(inboxFirstPlace(other));
+  const base = { title: "t", description: null, priority: "medium", dueAt: null, completed: false };
+  const parentId = crypto.randomUUID();
+  await rows(
+    insertTask({
+      id: parentId,
+      userId: other,
+      listId: otherInbox.listId,
+      position: "a0",
+      ...base,
+      createDigest: null,
+    }),
+  );
+  // The owner's task in the other user's list: a foreign key violation, whatever the code does.
+  await expect(
+    rows(
+      insertTask({
+        id: crypto.randomUUID(),
+        userId: owner,
+        listId: otherInbox.listId,
+        position: "a0",
+        ...base,
+        createDigest: null,
+      }),
+    ),
+  ).rejects.toMatchObject({ code: "23503" });
+  // The owner's task, in the owner's list, as a step of the other user's task: the same.
+  const mine = crypto.randomUUID();
+  await rows(
+    insertTask({
+      id: mine,
+      userId: owner,
+      listId: ownerInbox.listId,
+      position: "a0",
+      ...base,
+      createDigest: null,
+    }),
+  );
+  await expect(
+    handle.pool.query("UPDATE tasks SET parent_id = $2 WHERE id = $1", [mine, parentId]),
+  ).rejects.toMatchObject({ code: "23503" });
+  await expect(
+    handle.pool.query("UPDATE tasks SET list_id = $2 WHERE id = $1", [mine, otherInbox.listId]),
+  ).rejects.toMatchObject({ code: "23503" });
 });

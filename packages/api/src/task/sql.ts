@@ -146,6 +146,8 @@ export function listStatements(
 export function insertTask(values: {
   id: string;
   userId: string;
+  listId: string;
+  position: string;
   title: string;
   description: string | null;
   priority: string;
@@ -156,8 +158,9 @@ export function insertTask(values: {
   return {
     name: "task_insert",
     text: `INSERT INTO tasks (id, user_id, title, description, priority, due_at, completed, completed_at,
-                   create_digest)
-VALUES ($1, $2, $3, $4, $5::"Priority", $6, $7::boolean, CASE WHEN $7::boolean THEN now() END, $8)
+                   create_digest, list_id, position)
+VALUES ($1, $2, $3, $4, $5::"Priority", $6, $7::boolean, CASE WHEN $7::boolean THEN now() END, $8,
+        $9::uuid, convert_to($10, 'UTF8'))
 ON CONFLICT (id) DO NOTHING
 RETURNING ${TASK_COLUMNS}`,
     values: [
@@ -169,7 +172,28 @@ RETURNING ${TASK_COLUMNS}`,
       values.dueAt,
       values.completed,
       values.createDigest,
+      values.listId,
+      values.position,
     ],
+  };
+}
+
+/**
+ * Where a new top-level task of the caller's Inbox goes: the Inbox's id and the key of its first
+ * top-level task (null when it has none); the new task is placed before it. No row when the
+ * caller has no users row (hence no Inbox).
+ */
+export function inboxFirstPlace(userId: string): Statement {
+  return {
+    name: "task_inbox_first",
+    text: `SELECT lists.id::text AS "listId",
+       (SELECT convert_from(tasks.position, 'UTF8') FROM tasks
+         WHERE tasks.user_id = $1 AND tasks.list_id = lists.id AND tasks.parent_id IS NULL
+           AND tasks.deleted_at IS NULL
+         ORDER BY tasks.position, tasks.id LIMIT 1) AS "first"
+  FROM lists
+ WHERE lists.user_id = $1 AND lists.is_default AND lists.deleted_at IS NULL`,
+    values: [userId],
   };
 }
 

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { generateKeyBetween } from "fractional-indexing";
 import { AppError, taskNotFound } from "../errors.ts";
 import {
   countOf,
@@ -39,6 +40,7 @@ import {
   clearCompletedStatement,
   deleteTaskStatement,
   existingTask,
+  inboxFirstPlace,
   insertTask,
   listStatements,
   purgeLock,
@@ -129,28 +131,50 @@ export async function createTask(scope: Scope, input: TaskCreate): Promise<TaskD
     input.id === undefined
       ? null
       : createDigest({ ...fields, dueAt: fields.dueAt?.toISOString() ?? null });
-  const statement = insertTask({
-    id: input.id ?? randomUUID(),
-    userId,
-    ...fields,
-    createDigest: digest,
-  });
-  // The subject's first write creates its users row (once per process; later a cache hit).
+  const id = input.id ?? randomUUID();
+  // The subject's first write creates its users row, and with it the Inbox (once per process;
+  // later a cache hit).
   await ensureUser(scope);
+  const insert = async () => {
+    let [place] = await rowsOf<{ listId: string; first: string | null }>(
+      scope,
+      inboxFirstPlace(userId),
+    );
+    if (!place && !scope.tx) {
+      // The users row vanished behind the cache (a reset database): recreate it once.
+      await recreateUser(scope);
+      [place] = await rowsOf<{ listId: string; first: string | null }>(
+        scope,
+        inboxFirstPlace(userId),
+      );
+    }
+    if (!place) throw new Error("The caller has no Inbox");
+    // A new task goes first, before the Inbox's current first top-level task.
+    const position = generateKeyBetween(null, place.first);
+    const statement = insertTask({
+      id,
+      userId,
+      listId: place.listId,
+      position,
+      ...fields,
+      createDigest: digest,
+    });
+    return rowsOf<TaskDto>(scope, statement);
+  };
   let created: TaskDto | undefined;
   try {
-    [created] = await rowsOf<TaskDto>(scope, statement);
+    [created] = await insert();
   } catch (error) {
-    // The users row vanished behind the cache (a reset database): recreate it once.
+    // The users row (and so the Inbox) vanished between the two statements: once more.
     if (!isForeignKeyViolation(error) || scope.tx) throw error;
     await recreateUser(scope);
-    [created] = await rowsOf<TaskDto>(scope, statement);
+    [created] = await insert();
   }
   if (created) return created;
   // The id was taken: by this very create before (answer the task), or by something else.
   const [existing] = await rowsOf<
     TaskDto & { mine: boolean; deleted: boolean; sameCreate: boolean }
-  >(scope, existingTask(userId, statement.values[0] as string, digest));
+  >(scope, existingTask(userId, id, digest));
   if (!existing?.mine || !existing.sameCreate) throw sameFieldsAsBefore();
   if (existing.deleted) {
     throw new AppError(
