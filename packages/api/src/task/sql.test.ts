@@ -238,43 +238,31 @@ it("makes a task naming another user's list or parent impossible in the database
   await rows(ensureUserStatement(other));
   const [ownerInbox] = await rows(inboxFirstPlace(owner));
   const [otherInbox] = await rows(inboxFirstPlace(other));
-  const base = { title: "t", description: null, priority: "medium", dueAt: null, completed: false };
-  const parentId = crypto.randomUUID();
-  await rows(
-    insertTask({
-      id: parentId,
-      userId: other,
-      listId: otherInbox.listId,
-      position: "a0",
-      ...base,
-      createDigest: null,
-    }),
-  );
-  // The owner's task in the other user's list: a foreign key violation, whatever the code does.
-  await expect(
+  // A plain top-level task of `userId` in `listId`.
+  const insert = (id: string, userId: string, listId: string) =>
     rows(
       insertTask({
-        id: crypto.randomUUID(),
-        userId: owner,
-        listId: otherInbox.listId,
+        id,
+        userId,
+        listId,
         position: "a0",
-        ...base,
+        title: "t",
+        description: null,
+        priority: "medium",
+        dueAt: null,
+        completed: false,
         createDigest: null,
       }),
-    ),
-  ).rejects.toMatchObject({ code: "23503" });
+    );
+  const parentId = crypto.randomUUID();
+  await insert(parentId, other, otherInbox.listId);
+  // The owner's task in the other user's list: a foreign key violation, whatever the code does.
+  await expect(insert(crypto.randomUUID(), owner, otherInbox.listId)).rejects.toMatchObject({
+    code: "23503",
+  });
   // The owner's task, in the owner's list, as a step of the other user's task: the same.
   const mine = crypto.randomUUID();
-  await rows(
-    insertTask({
-      id: mine,
-      userId: owner,
-      listId: ownerInbox.listId,
-      position: "a0",
-      ...base,
-      createDigest: null,
-    }),
-  );
+  await insert(mine, owner, ownerInbox.listId);
   await expect(
     handle.pool.query("UPDATE tasks SET parent_id = $2 WHERE id = $1", [mine, parentId]),
   ).rejects.toMatchObject({ code: "23503" });
