@@ -4,13 +4,14 @@
 // Usage: pnpm --filter @todo/bench embedded [--duration 5] [--reps 3] [--connections 16] [--json]
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { signHs256Token } from "@todo/api/auth";
 import { createTestDatabase } from "@todo/db/testing";
 import autocannon from "autocannon";
 import { listeningUrl } from "./listening.ts";
+import { onCore } from "./processes.ts";
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +34,7 @@ type Server = { name: "PostgreSQL" | "embedded"; url: string; proc: ChildProcess
 
 /** main.ts as `pnpm start` runs it, pinned to core 0 where there are two (load from core 1). */
 async function startServer(name: Server["name"], env: Record<string, string>): Promise<Server> {
-  const pin = availableParallelism() >= 2 ? ["taskset", "-c", "0"] : [];
+  const pin = onCore(0);
   const { DATABASE_URL: _d, DIRECT_URL: _u, ...base } = process.env;
   const [cmd, ...args] = [...pin, process.execPath, "--import", "tsx", serverMain];
   const proc = spawn(cmd as string, args, {

@@ -10,7 +10,6 @@
 // --heap-snapshots: the server writes a heap snapshot before and after the streams open (DIR).
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -18,6 +17,7 @@ import { signHs256Token } from "@todo/api/auth";
 import { createTestDatabase } from "@todo/db/testing";
 import { Agent } from "undici";
 import { listeningUrl } from "./listening.ts";
+import { onCore } from "./processes.ts";
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +40,7 @@ const log = (message: string) => process.stderr.write(`${message}\n`);
 const serverMain = join(import.meta.dirname, "../../server/src/main.ts");
 
 function startServer(databaseUrl: string): { proc: ChildProcess; url: Promise<string> } {
-  const pin = availableParallelism() >= 2 ? ["taskset", "-c", "0"] : [];
+  const pin = onCore(0);
   const { DATABASE_URL: _d, DIRECT_URL: _u, ...base } = process.env;
   const floor = values.surface === "trpc" ? "live-floor-trpc.ts" : "live-floor.ts";
   const entry = values.floor ? join(import.meta.dirname, floor) : serverMain;

@@ -9,13 +9,14 @@
 //                                     [--compiled]
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { WebSocket } from "undici";
 import { ensureDataset } from "./dataset.ts";
 import type { GeneratorConfig, GeneratorResult, Scenario, Target } from "./generator.ts";
 import { listeningUrl } from "./listening.ts";
+import { onCore } from "./processes.ts";
 import { writeTokens } from "./tokens.ts";
 
 const { values } = parseArgs({
@@ -33,7 +34,7 @@ const { values } = parseArgs({
 const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 const users = Number(values.users);
 const tasksPerUser = Number(values.tasks);
-const pin = (core: number) => (availableParallelism() >= 2 ? ["taskset", "-c", String(core)] : []);
+const pin = onCore;
 
 type CallFrame = { functionName: string; url: string };
 type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] };

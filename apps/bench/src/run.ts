@@ -22,7 +22,7 @@ import { ensureDataset } from "./dataset.ts";
 import type { GeneratorConfig, GeneratorResult, Scenario, Target } from "./generator.ts";
 import { listeningUrl } from "./listening.ts";
 import type { OpenLoopConfig, OpenLoopResult } from "./open-loop.ts";
-import { pinPostgres } from "./pin-postgres.ts";
+import { onCore, pinPostgresWhileRunning } from "./processes.ts";
 import { type Extras, type OpenLoopRow, type Row, renderMarkdown, summarize } from "./report.ts";
 import { nodeOf } from "./runtime.ts";
 import { writeTokens } from "./tokens.ts";
@@ -112,8 +112,6 @@ const ALL_SCENARIOS: Scenario[] = ["S1", "S2", "S3", "S4", "S5"];
 const SCENARIOS = values.scenarios
   ? ALL_SCENARIOS.filter((s) => (values.scenarios as string).split(",").includes(s))
   : ALL_SCENARIOS;
-// Server on core 0, generator on core 1, where the machine has two.
-const pin = (core: number) => (availableParallelism() >= 2 ? ["taskset", "-c", String(core)] : []);
 
 type Server = { name: "B0" | "B1" | "B2" | "P"; url: string; proc: ChildProcess };
 
@@ -122,7 +120,7 @@ function spawnPinned(core: number | null, args: string[], env: Record<string, st
   // Compiled JavaScript runs without the TypeScript loader.
   const loader = args[0]?.endsWith(".js") ? ["--enable-source-maps"] : ["--import", "tsx"];
   const [cmd, ...rest] = [
-    ...(core === null ? [] : pin(core)),
+    ...(core === null ? [] : onCore(core)),
     process.execPath,
     ...loader,
     ...args,
@@ -262,14 +260,8 @@ async function memoryPerConnection(server: Server, count: number) {
 }
 
 const dataset = await ensureDataset(users, tasksPerUser, log, { throwaway: smoke });
-const pinned =
-  values["pin-postgres"] && availableParallelism() >= 2 && !smoke
-    ? pinPostgres(dataset.url, 1)
-    : { restore: () => {}, description: "not pinned" };
+const pinned = pinPostgresWhileRunning(dataset.url, 1, Boolean(values["pin-postgres"]) && !smoke);
 log(`PostgreSQL: ${pinned.description}`);
-// Given back however the run ends (an interrupted run too).
-process.once("exit", () => pinned.restore());
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 const tokensDir = await mkdtemp(join(tmpdir(), "todo-bench-tokens-"));
 const tokensFile = join(tokensDir, "tokens.json");
 writeTokens(tokensFile, SECRET, Math.max(users, SMALL.users));

@@ -11,7 +11,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -19,7 +19,7 @@ import { ensureDataset } from "./dataset.ts";
 import type { GeneratorConfig, GeneratorResult } from "./generator.ts";
 import { listeningUrl } from "./listening.ts";
 import type { OpenLoopConfig, OpenLoopResult } from "./open-loop.ts";
-import { pinPostgres } from "./pin-postgres.ts";
+import { onCore, pinPostgresWhileRunning } from "./processes.ts";
 import type { Target } from "./requests.ts";
 import { writeTokens } from "./tokens.ts";
 
@@ -43,10 +43,9 @@ const TASKS = 100;
 const minutes = Number(values.minutes);
 const target = values.target as Target;
 const log = (message: string) => process.stderr.write(`${message}\n`);
-const pin = (core: number) => (availableParallelism() >= 2 ? ["taskset", "-c", String(core)] : []);
 
 function spawnPinned(core: number, args: string[], env: Record<string, string> = {}) {
-  const [cmd, ...rest] = [...pin(core), process.execPath, ...args];
+  const [cmd, ...rest] = [...onCore(core), process.execPath, ...args];
   return spawn(cmd as string, rest, {
     cwd: import.meta.dirname,
     env: { ...process.env, ...env },
@@ -71,10 +70,8 @@ const rssMb = (pid: number) =>
 // A dataset of other dimensions (a quick check) is this run's own and is dropped at the end.
 const throwaway = USERS !== 10_000;
 const dataset = await ensureDataset(USERS, TASKS, log, { throwaway });
-const pinned = availableParallelism() >= 2 && !throwaway ? pinPostgres(dataset.url, 1) : undefined;
-process.once("exit", () => pinned?.restore());
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
-log(`PostgreSQL: ${pinned?.description ?? "not pinned"}`);
+const pinned = pinPostgresWhileRunning(dataset.url, 1, !throwaway);
+log(`PostgreSQL: ${pinned.description}`);
 const dir = await mkdtemp(join(tmpdir(), "todo-soak-"));
 const tokensFile = join(dir, "tokens.json");
 writeTokens(tokensFile, SECRET, USERS, 2 + Math.ceil(minutes / 60));
