@@ -234,6 +234,12 @@ describe("REST bodies", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.issues.fieldErrors[field], JSON.stringify(body)).toBeDefined();
     }
+    // A title far over the bound is refused once, not once per check that would refuse it.
+    const huge = await rest(server, "POST", tasksOf(user), {
+      auth: user.auth,
+      body: { title: "x".repeat(10_000) },
+    });
+    expect(huge.body.error.issues.fieldErrors.title).toEqual(["Must be at most 200 characters"]);
     const ok = await create(user, { title: "t".repeat(200), description: "tab\tand\nnewline" });
     expect(ok.description).toBe("tab\tand\nnewline");
   });

@@ -38,8 +38,9 @@ function text(options: { max: number; multiline: boolean; trim?: boolean }) {
   const control = options.multiline ? CONTROL_IN_TEXT : CONTROL_IN_LINE;
   const tooLong = `Must be at most ${options.max} characters`;
   // A cheap bound first (a character is at most two UTF-16 units; trimming may drop a little
-  // more), so huge strings are refused before any per-character work.
-  const raw = z.string().max(options.max * 2 + 64, tooLong);
+  // more), so huge strings are refused before any per-character work, with one message: it
+  // aborts the checks after it, which would say the same.
+  const raw = z.string().max(options.max * 2 + 64, { message: tooLong, abort: true });
   return (
     (options.trim ? raw.trim().min(1, "Must not be empty") : raw)
       .refine((s) => s.isWellFormed(), "Must be valid Unicode (no lone surrogates)")
