@@ -38,10 +38,18 @@ CREATE UNIQUE INDEX "lists_user_id_is_default_key" ON "lists"("user_id", "is_def
 -- AddForeignKey
 ALTER TABLE "lists" ADD CONSTRAINT "lists_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "users"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
--- A list's writes move it forward in the change feed and notify live streams, as a task's do
--- (the function reads only user_id and change_xid, which both tables have).
+-- A list's writes stamp the writing transaction, as a task's do: the order lists will take in the
+-- change feed. They notify no live stream yet (nothing reads lists from the feed so far; a
+-- notification would only make every stream of the user read the feed for nothing).
+CREATE FUNCTION "lists_change_xid"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.change_xid := pg_current_xact_id()::text::bigint;
+  RETURN NEW;
+END
+$$;
+
 CREATE TRIGGER "lists_change_xid" BEFORE INSERT OR UPDATE ON "lists"
-  FOR EACH ROW EXECUTE FUNCTION "tasks_change_xid"();
+  FOR EACH ROW EXECUTE FUNCTION "lists_change_xid"();
 
 -- Every user's Inbox, made with the users row by whoever inserts it (the API, the seed, an
 -- operator): the user's first list, at fractional-indexing key "a0". Existing users get theirs here.
