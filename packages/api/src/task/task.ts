@@ -135,41 +135,38 @@ export async function createTask(scope: Scope, input: TaskCreate): Promise<TaskD
   // The subject's first write creates its users row, and with it the Inbox (once per process;
   // later a cache hit).
   await ensureUser(scope);
+  // Where the task goes, then the insert; undefined when the caller has no Inbox (no users row).
   const insert = async () => {
-    let [place] = await rowsOf<{ listId: string; first: string | null }>(
+    const [place] = await rowsOf<{ listId: string; first: string | null }>(
       scope,
       inboxFirstPlace(userId),
     );
-    if (!place && !scope.tx) {
-      // The users row vanished behind the cache (a reset database): recreate it once.
-      await recreateUser(scope);
-      [place] = await rowsOf<{ listId: string; first: string | null }>(
-        scope,
-        inboxFirstPlace(userId),
-      );
-    }
-    if (!place) throw new Error("The caller has no Inbox");
+    if (!place) return undefined;
     // A new task goes first, before the Inbox's current first top-level task.
-    const position = generateKeyBetween(null, place.first);
     const statement = insertTask({
       id,
       userId,
       listId: place.listId,
-      position,
+      position: generateKeyBetween(null, place.first),
       ...fields,
       createDigest: digest,
     });
     return rowsOf<TaskDto>(scope, statement);
   };
-  let created: TaskDto | undefined;
+  let inserted: TaskDto[] | undefined;
   try {
-    [created] = await insert();
+    inserted = await insert();
   } catch (error) {
-    // The users row (and so the Inbox) vanished between the two statements: once more.
+    // The users row (and so the Inbox) vanished between the two statements.
     if (!isForeignKeyViolation(error) || scope.tx) throw error;
-    await recreateUser(scope);
-    [created] = await insert();
   }
+  if (inserted === undefined && !scope.tx) {
+    // The users row vanished behind the cache (a reset database): recreate it once.
+    await recreateUser(scope);
+    inserted = await insert();
+  }
+  if (inserted === undefined) throw new Error("The caller has no Inbox");
+  const [created] = inserted;
   if (created) return created;
   // The id was taken: by this very create before (answer the task), or by something else.
   const [existing] = await rowsOf<
