@@ -150,7 +150,8 @@ describe("list query plans", () => {
   // order, and the cursor must be an index condition, not a filter.
   it("reads every sort and order, first page and after a cursor, as index range scans", async () => {
     const user = newUser();
-    await seed(user, 8);
+    const [first] = await seed(user, 8);
+    const { listId } = await trpcClient(server, user.auth).task.byId.query({ id: first as string });
     const client = new pg.Client({ connectionString: inject("databaseUrl") });
     await client.connect();
     try {
@@ -163,10 +164,13 @@ describe("list query plans", () => {
         dueAt: new Date().toISOString(),
         priority: "medium",
         title: "bravo",
+        position: "a0",
       };
       for (const sort of TASK_SORT_FIELDS) {
         for (const order of ["asc", "desc"] as const) {
-          const input = zTaskListInput.parse({ sort, order });
+          // The manual order is kept per list and parent: one list's top level.
+          const group = sort === "position" ? { listId, parentId: null } : {};
+          const input = zTaskListInput.parse({ sort, order, ...group });
           const cursor = { sort, order, value: cursorValue[sort], id: crypto.randomUUID() };
           for (const after of [undefined, cursor]) {
             for (const statement of listStatements(user.id, input, after)) {

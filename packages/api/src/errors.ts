@@ -92,3 +92,6 @@ export class AppError extends Error {
 
 /** The one message for a task that does not exist or is not the caller's: they must look alike. */
 export const taskNotFound = () => new AppError("NOT_FOUND", "Task not found");
+
+/** The same for a list: a list id of another user is not found either. */
+export const listNotFound = () => new AppError("NOT_FOUND", "List not found");

@@ -3,6 +3,7 @@
 // tickets. The first two run on one instance at a time; the others skip the round.
 import type { Db } from "@todo/db/client";
 import { purgeIdempotencyKeys } from "./idempotency/idempotency.ts";
+import { purgeListTombstones } from "./list/list.ts";
 import { purgeTickets } from "./live/tickets.ts";
 import { purgeTombstones } from "./task/task.ts";
 
@@ -15,7 +16,10 @@ export async function purgeExpired(
   db: Db,
   { retentionDays }: { retentionDays: number },
 ): Promise<Purged> {
-  const tombstones = await purgeTombstones({ db }, { retentionDays });
+  // Tasks first: a list's tombstone goes once its tasks' have.
+  const tombstones =
+    (await purgeTombstones({ db }, { retentionDays })) +
+    (await purgeListTombstones({ db }, { retentionDays }));
   const idempotencyKeys = await purgeIdempotencyKeys({ db });
   const streamTickets = await purgeTickets(db);
   return { tombstones, idempotencyKeys, streamTickets };

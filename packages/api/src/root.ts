@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { listRouter } from "./list/router.ts";
 import { taskRouter } from "./task/router.ts";
 import { createCallerFactory, protectedProcedure, router, scopeOf } from "./trpc.ts";
 import { getMe } from "./user/user.ts";
@@ -9,6 +10,7 @@ export const appRouter = router({
   /** The caller's account, created on first use. */
   me: protectedProcedure.output(zMe).query(({ ctx }) => getMe(scopeOf(ctx))),
   task: taskRouter,
+  list: listRouter,
 });
 
 /** The type a frontend imports to get a fully typed `@trpc/client`. */

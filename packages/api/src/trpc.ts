@@ -183,6 +183,29 @@ function clientError(cause: unknown): TRPCError | undefined {
       new AppError("SERVICE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE, { cause }),
     );
   }
+  const refused = refusedByDatabase(cause);
+  return refused && toTRPCError(refused);
+}
+
+/**
+ * The database's own refusals that a client's request can meet only in a race (the domain checks
+ * the same rules first): a rule of lists and subtasks (migration lists_rules) is a 400, two
+ * writers waiting for each other (one is chosen to fail) a 409 to retry.
+ */
+const RULES: Record<string, string> = {
+  tasks_subtask_parent: "parentId: the parent must be a live top-level task of the same list",
+  tasks_subtask_depth: "A task with subtasks cannot become a subtask",
+  lists_keep_inbox: "The Inbox (the default list) cannot be deleted",
+};
+function refusedByDatabase(cause: unknown): AppError | undefined {
+  if (!(cause instanceof Error)) return undefined;
+  const { code, constraint } = cause as { code?: string; constraint?: string };
+  if (code === "23514" && constraint && RULES[constraint]) {
+    return new AppError("BAD_REQUEST", RULES[constraint], { cause });
+  }
+  if (code === "40P01" || code === "40001") {
+    return new AppError("CONFLICT", "The change met a concurrent one; retry", { cause });
+  }
   return undefined;
 }
 

@@ -3,9 +3,11 @@
 // (rest/tasks.ts), the 405 Allow lists, the OpenAPI document (rest/openapi.ts) and the test
 // suite's list of endpoints are all read from it, so they cannot drift.
 import { AppError } from "@todo/api/errors";
+import { zList, zListCreate, zListDeleted, zListPatch } from "@todo/api/list/schemas";
 import type { createCaller } from "@todo/api/router";
 import {
   zDeletedCount,
+  zLabelCount,
   zStreamTicket,
   zTask,
   zTaskBatchInput,
@@ -14,6 +16,7 @@ import {
   zTaskChangesQuery,
   zTaskCreate,
   zTaskListQuery,
+  zTaskMove,
   zTaskPatch,
   zTaskReplace,
   zTaskStats,
@@ -38,6 +41,7 @@ export type RestRoute = {
    * (`data` the changes), a batch (`data` the results), or plain data.
    */
   answer: "task" | "created" | "page" | "changes" | "results" | "data" | "stream";
+  // ("task" and "created" answer a list the same way: ETag from its version, Location of it.)
   success: 200 | 201;
   operation: ZodOpenApiOperationObject;
 };
@@ -52,7 +56,9 @@ function inputFromQuery(query: Request["query"]): Record<string, unknown> {
     if (typeof value !== "string") {
       throw new AppError("BAD_REQUEST", `Query parameter "${key}" must be given once`);
     }
-    input[key] = key === "limit" ? Number(value) : value;
+    // `parentId=null`: top-level tasks only.
+    input[key] =
+      key === "limit" ? Number(value) : key === "parentId" && value === "null" ? null : value;
   }
   return input;
 }
@@ -66,14 +72,15 @@ function bodyObject(req: Request): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** The body of a route whose path names the task: its id cannot be set through the body. */
-function bodyOfTask(req: Request): Record<string, unknown> {
+/** The body of a route whose path names the task or list: its id cannot be set in the body. */
+function bodyOfNamed(req: Request): Record<string, unknown> {
   const body = bodyObject(req);
   if (Object.hasOwn(body, "id")) throw new AppError("BAD_REQUEST", '"id" cannot be set');
   return body;
 }
 
 const taskId = (req: Request) => req.params.id as string;
+const listId = (req: Request) => req.params.listId as string;
 
 /** Where a live stream resumes: Last-Event-ID (an EventSource reconnecting) or `?since=`. */
 function streamStart(req: Request): string | undefined {
@@ -163,6 +170,20 @@ const writeErrors = {
 };
 const userPath = z.object({ user_id: z.string().meta({ description: "The token's subject" }) });
 const taskPath = userPath.extend({ id: z.uuid() });
+const listPath = userPath.extend({ listId: z.uuid() });
+const listErrors = { ...commonErrors, "404": errorResponse("No such list for this user") };
+const listWriteErrors = {
+  ...listErrors,
+  ...keyErrors,
+  "409": errorResponse("Stale `version` in the body, or the Idempotency-Key's request still runs"),
+  "412": errorResponse("Stale If-Match"),
+  ...bodyErrors,
+};
+const listResponse = (description: string) => ({
+  description,
+  headers: z.object({ ETag: etag, "Idempotent-Replayed": replayed }),
+  ...json(envelope(zList)),
+});
 const taskResponse = (description: string) => ({
   description,
   headers: z.object({ ETag: etag, "Idempotent-Replayed": replayed }),
@@ -385,7 +406,7 @@ export const REST_ROUTES: RestRoute[] = [
     method: "put",
     path: "/api/{user_id}/tasks/{id}",
     procedure: "task.replace",
-    call: (caller, req) => caller.task.replace(untrusted({ ...bodyOfTask(req), id: taskId(req) })),
+    call: (caller, req) => caller.task.replace(untrusted({ ...bodyOfNamed(req), id: taskId(req) })),
     answer: "task",
     success: 200,
     operation: {
@@ -400,7 +421,7 @@ export const REST_ROUTES: RestRoute[] = [
     method: "patch",
     path: "/api/{user_id}/tasks/{id}",
     procedure: "task.update",
-    call: (caller, req) => caller.task.update(untrusted({ ...bodyOfTask(req), id: taskId(req) })),
+    call: (caller, req) => caller.task.update(untrusted({ ...bodyOfNamed(req), id: taskId(req) })),
     answer: "task",
     success: 200,
     operation: {
@@ -443,6 +464,135 @@ export const REST_ROUTES: RestRoute[] = [
       summary: "Toggle a task's completion",
       requestParams: { path: taskPath, header: ifMatch },
       responses: { "200": taskResponse("Toggled"), ...writeErrors },
+    },
+  },
+  {
+    method: "post",
+    path: "/api/{user_id}/tasks/{id}/move",
+    procedure: "task.move",
+    call: (caller, req) => caller.task.move(untrusted({ ...bodyOfNamed(req), id: taskId(req) })),
+    answer: "task",
+    success: 200,
+    operation: {
+      operationId: "moveTask",
+      summary: "Place a task after another, in another list or under another parent",
+      description:
+        "Places the task right after `afterId` (null or omitted: first) among its siblings. `afterId` names the list and parent by itself; without it, the list is `listId` (else the parent's, else the task's own) and the parent is `parentId` (null: top level; omitted: the task's own when it stays in its list). Subtasks follow their parent to another list; a task with subtasks cannot become a subtask. Only the moved task gets a new version. Every id must be the caller's: another user's is 404, as a missing one.",
+      requestParams: { path: taskPath, header: writeHeaders },
+      requestBody: json(zTaskMove),
+      responses: {
+        "200": taskResponse("Moved"),
+        ...writeErrors,
+        "404": errorResponse("No such task, list, parent or afterId for this user"),
+      },
+    },
+  },
+  {
+    method: "get",
+    path: "/api/{user_id}/labels",
+    procedure: "task.labels",
+    call: (caller) => caller.task.labels(),
+    answer: "data",
+    success: 200,
+    operation: {
+      operationId: "listLabels",
+      summary: "The caller's labels, with how many tasks carry each",
+      requestParams: { path: userPath },
+      responses: {
+        "200": { description: "Labels by name", ...json(envelope(z.array(zLabelCount))) },
+        ...commonErrors,
+      },
+    },
+  },
+  {
+    method: "get",
+    path: "/api/{user_id}/lists",
+    procedure: "list.all",
+    call: (caller) => caller.list.all(),
+    answer: "data",
+    success: 200,
+    operation: {
+      operationId: "listLists",
+      summary: "The caller's lists in their order (the Inbox among them)",
+      requestParams: { path: userPath },
+      responses: {
+        "200": { description: "Every list", ...json(envelope(z.array(zList))) },
+        ...commonErrors,
+      },
+    },
+  },
+  {
+    method: "post",
+    path: "/api/{user_id}/lists",
+    procedure: "list.create",
+    call: (caller, req) => caller.list.create(untrusted(bodyObject(req))),
+    answer: "created",
+    success: 201,
+    operation: {
+      operationId: "createList",
+      summary: "Create a list (last in the order; at most 200 per user)",
+      requestParams: { path: userPath, header: writeHeaders },
+      requestBody: json(zListCreate),
+      responses: {
+        "201": {
+          ...listResponse("Created (or created before by the same request)"),
+          headers: z.object({ ETag: etag, Location: z.string(), "Idempotent-Replayed": replayed }),
+        },
+        ...commonErrors,
+        ...keyErrors,
+        "409": errorResponse(
+          "The user has 200 lists already, the id is taken, or the Idempotency-Key's request still runs",
+        ),
+        ...bodyErrors,
+      },
+    },
+  },
+  {
+    method: "get",
+    path: "/api/{user_id}/lists/{listId}",
+    procedure: "list.byId",
+    call: (caller, req) => caller.list.byId({ id: listId(req) }),
+    answer: "task",
+    success: 200,
+    operation: {
+      operationId: "getList",
+      summary: "One list",
+      requestParams: { path: listPath },
+      responses: { "200": listResponse("The list"), ...listErrors },
+    },
+  },
+  {
+    method: "patch",
+    path: "/api/{user_id}/lists/{listId}",
+    procedure: "list.update",
+    call: (caller, req) => caller.list.update(untrusted({ ...bodyOfNamed(req), id: listId(req) })),
+    answer: "task",
+    success: 200,
+    operation: {
+      operationId: "updateList",
+      summary: "Rename, recolor or reorder a list",
+      requestParams: { path: listPath, header: ifMatch },
+      requestBody: json(zListPatch),
+      responses: { "200": listResponse("Updated"), ...listWriteErrors },
+    },
+  },
+  {
+    method: "delete",
+    path: "/api/{user_id}/lists/{listId}",
+    procedure: "list.delete",
+    call: (caller, req) => caller.list.delete({ id: listId(req) }),
+    answer: "data",
+    success: 200,
+    operation: {
+      operationId: "deleteList",
+      summary: "Delete a list and its tasks (not the Inbox)",
+      description:
+        "The list and its tasks become tombstones in the change feed. The Inbox cannot be deleted (400).",
+      requestParams: { path: listPath, header: ifMatch },
+      responses: {
+        "200": writeResponse("Deleted, with how many tasks went with it", zListDeleted),
+        ...listWriteErrors,
+      },
     },
   },
 ];

@@ -68,9 +68,11 @@ function answer(route: RestRoute, req: Request, res: Response, result: unknown) 
       return;
     }
     case "created": {
+      // A task or a list: its own URL under the collection it was posted to.
       const task = result as TaskDto;
       const userId = encodeURIComponent(req.params.user_id as string);
-      res.location(`${req.baseUrl}/${userId}/tasks/${task.id}`);
+      const collection = expressPath(route.path).replace(":user_id", userId);
+      res.location(`${req.baseUrl}${collection}/${task.id}`);
       res.setHeader("ETag", etagOf(task));
       sendData(res, route.success, task);
       return;
@@ -122,7 +124,7 @@ export function restRouter({ db, bodyLimit, live }: RestOptions): express.Router
 
   // The request's identity (verified once, shared with the rate limit and the procedures): 401
   // without a valid token, then 403 from the token alone, before any database work.
-  api.use("/:user_id/tasks", async (req, res, next) => {
+  api.use(["/:user_id/tasks", "/:user_id/lists", "/:user_id/labels"], async (req, res, next) => {
     const { userId } = await res.locals.identify();
     if (req.params.user_id !== userId) {
       throw new AppError("FORBIDDEN", "The token's user may not access this user's resources");

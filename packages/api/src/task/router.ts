@@ -1,4 +1,5 @@
 import { type TrackedEnvelope, tracked } from "@trpc/server";
+import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { type LiveChanges, openLiveChanges, streamEndError } from "../live/live.ts";
 import { issueTicket } from "../live/tickets.ts";
@@ -9,6 +10,7 @@ import {
   TASK_DEFAULTS,
   zDeleted,
   zDeletedCount,
+  zLabelCount,
   zStreamTicket,
   zTask,
   zTaskBatchInput,
@@ -18,6 +20,7 @@ import {
   zTaskCreate,
   zTaskIdInput,
   zTaskListInput,
+  zTaskMoveInput,
   zTaskOnChangeInput,
   zTaskPage,
   zTaskReplaceInput,
@@ -33,7 +36,9 @@ import {
   getTask,
   getTaskStats,
   listChanges,
+  listLabels,
   listTasks,
+  moveTask,
   runBatch,
   setTaskCompleted,
   toggleTask,
@@ -44,7 +49,7 @@ import {
  * The version a change must find, and how a stale one is answered: the input's own (CONFLICT), or
  * the transport's If-Match precondition (PRECONDITION_FAILED), which an input version must match.
  */
-function expectation(ctx: Pick<Context, "ifMatch">, version: number | undefined) {
+export function expectation(ctx: Pick<Context, "ifMatch">, version: number | undefined) {
   if (ctx.ifMatch === undefined) return { version, staleCode: "CONFLICT" as const };
   if (version !== undefined && version !== ctx.ifMatch) {
     throw new AppError("BAD_REQUEST", "If-Match and the body's version disagree");
@@ -98,6 +103,11 @@ export const taskRouter = router({
     .query(({ ctx, input }) => getTask(scopeOf(ctx), input.id)),
 
   stats: protectedProcedure.output(zTaskStats).query(({ ctx }) => getTaskStats(scopeOf(ctx))),
+
+  /** The caller's labels, each with how many live tasks carry it (ignoring case), by name. */
+  labels: protectedProcedure
+    .output(z.array(zLabelCount))
+    .query(({ ctx }) => listLabels(scopeOf(ctx))),
 
   /** What changed since a cursor, tombstones included: the offline client's sync feed. */
   changes: protectedProcedure
@@ -185,6 +195,20 @@ export const taskRouter = router({
     .mutation(({ ctx, input, path }) => {
       const expected = expectation(ctx, input.version);
       return mutate(ctx, { path, input }, (scope) => deleteTask(scope, input.id, expected));
+    }),
+
+  /**
+   * Places a task right after `afterId` (null: first) among its siblings, in another list or
+   * under another parent if asked; subtasks follow their parent.
+   */
+  move: protectedProcedure
+    .input(zTaskMoveInput)
+    .output(zTask)
+    .mutation(({ ctx, input, path }) => {
+      const { version, staleCode } = expectation(ctx, input.version);
+      return mutate(ctx, { path, input }, (scope) =>
+        moveTask(scope, { ...input, version }, staleCode),
+      );
     }),
 
   /** Deletes every completed task (as tombstones, in one statement); how many. */

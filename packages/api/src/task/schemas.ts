@@ -1,69 +1,25 @@
 import { z } from "zod";
+import { text, zDateTime, zIsoDateTime, zListId, zTaskId, zVersion } from "../fields.ts";
+import { zList } from "../list/schemas.ts";
 
-// Clients read these messages in `issues`: plain words instead of zod's defaults ("Invalid input:
-// expected string, received undefined"). Set once for the process; a schema's own message wins.
-const ARTICLE: Record<string, string> = {
-  object: "an object",
-  array: "an array",
-  int: "an integer",
-};
-z.config({
-  customError: (issue) => {
-    if (issue.code === "invalid_type") {
-      if (issue.input === undefined) return "Required";
-      return `Must be ${ARTICLE[issue.expected] ?? `a ${issue.expected}`}`;
-    }
-    if (issue.code === "invalid_value" && issue.values.every((v) => typeof v === "string")) {
-      return `Must be one of: ${issue.values.join(", ")}`;
-    }
-    return undefined;
-  },
-});
-
-// Tabs and newlines are fine in a description; no other control character (NUL cannot even be
-// stored in PostgreSQL text) is accepted anywhere.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL_IN_LINE = /[\u0000-\u001F\u007F]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL_IN_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
-
-/** Lengths count characters (code points), as PostgreSQL's VARCHAR(n) does. */
-const codePoints = (s: string) => {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-};
-
-function text(options: { max: number; multiline: boolean; trim?: boolean }) {
-  const control = options.multiline ? CONTROL_IN_TEXT : CONTROL_IN_LINE;
-  const tooLong = `Must be at most ${options.max} characters`;
-  // A cheap bound first (a character is at most two UTF-16 units; trimming may drop a little
-  // more), so huge strings are refused before any per-character work, with one message: it
-  // aborts the checks after it, which would say the same.
-  const raw = z.string().max(options.max * 2 + 64, { message: tooLong, abort: true });
-  return (
-    (options.trim ? raw.trim().min(1, "Must not be empty") : raw)
-      .refine((s) => s.isWellFormed(), "Must be valid Unicode (no lone surrogates)")
-      .refine((s) => !control.test(s), "Must not contain control characters")
-      .refine((s) => codePoints(s) <= options.max, tooLong)
-      // Documents the real bound (JSON Schema counts code points too), not the cheap one.
-      .meta({ maxLength: options.max })
-  );
-}
+export { text, zDateTime, zListId, zTaskId, zVersion } from "../fields.ts";
 
 export const zPriority = z.enum(["low", "medium", "high"]);
 export type Priority = z.infer<typeof zPriority>;
 
-export const zTaskId = z.uuid({ message: "Must be a task id (UUID)" });
-
-/** An ISO 8601 date-time with an explicit offset (`Z` or `+02:00`), parsed to a Date. */
-export const zDateTime = z.iso
-  .datetime({ offset: true, message: "Must be an ISO 8601 date-time with offset" })
-  .transform((s) => new Date(s));
-
 const zTitle = text({ max: 200, multiline: false, trim: true });
 const zDescription = text({ max: 10_000, multiline: true });
-const zVersion = z.number().int().min(1).max(2_147_483_647);
+
+export const LABELS_MAX = 20;
+export const zLabel = text({ max: 50, multiline: false, trim: true });
+/** A task's labels: up to 20, each 1-50 characters, unique ignoring case; kept in the given order. */
+export const zLabels = z
+  .array(zLabel)
+  .max(LABELS_MAX, `At most ${LABELS_MAX} labels`)
+  .refine(
+    (labels) => new Set(labels.map((l) => l.toLowerCase())).size === labels.length,
+    "Labels must be unique (ignoring case)",
+  );
 
 /** Every editable field of a new or replaced task; omitted ones take TASK_DEFAULTS. */
 const zTaskFields = z.strictObject({
@@ -72,6 +28,7 @@ const zTaskFields = z.strictObject({
   priority: zPriority.optional(),
   dueAt: zDateTime.nullish(),
   completed: z.boolean().optional(),
+  labels: zLabels.optional(),
 });
 
 export const zTaskCreate = zTaskFields
@@ -81,6 +38,10 @@ export const zTaskCreate = zTaskFields
      * creates nothing and answers the task; the same id with other fields is CONFLICT.
      */
     id: zTaskId.optional(),
+    /** The list (default: the parent's list, else the Inbox); the task goes first in it. */
+    listId: zListId.optional(),
+    /** A top-level task of the same list: the new task is one of its subtasks (one level). */
+    parentId: zTaskId.optional(),
   })
   .meta({ id: "TaskCreate" });
 export type TaskCreate = z.infer<typeof zTaskCreate>;
@@ -91,12 +52,13 @@ const editable = {
   priority: zPriority.optional(),
   dueAt: zDateTime.nullable().optional(),
   completed: z.boolean().optional(),
+  labels: zLabels.optional(),
 };
 
 const hasEdit = (input: Partial<Record<keyof typeof editable, unknown>>) =>
   Object.keys(editable).some((key) => input[key as keyof typeof editable] !== undefined);
 const NOTHING_TO_UPDATE =
-  "Nothing to update: give at least one of title, description, priority, dueAt, completed";
+  "Nothing to update: give at least one of title, description, priority, dueAt, completed, labels";
 
 /** A partial change (REST PATCH body): the task id comes from the path. */
 export const zTaskPatch = z
@@ -118,6 +80,7 @@ export const TASK_DEFAULTS = {
   priority: "medium",
   dueAt: null,
   completed: false,
+  labels: [] as string[],
 } as const;
 
 /** A full replacement (REST PUT): like create, plus the optional expected version. */
@@ -134,7 +97,37 @@ export const zTaskIdInput = z.strictObject({ id: zTaskId });
 export const zTaskVersionedIdInput = z.strictObject({ id: zTaskId, version: zVersion.optional() });
 export const zTaskSetCompleted = z.strictObject({ id: zTaskId, completed: z.boolean() });
 
-export const TASK_SORT_FIELDS = ["createdAt", "updatedAt", "dueAt", "priority", "title"] as const;
+/**
+ * Where a move puts a task: right after `afterId` (null or omitted: first) among the siblings of
+ * the given list and parent. `afterId` names the list and parent by itself; without it, the list
+ * is `listId`, else the parent's, else the task's own, and the parent is `parentId` (null: top
+ * level), else the task's own when it stays in its list, else none.
+ */
+export const zTaskMoveFields = z.strictObject({
+  listId: zListId.optional(),
+  parentId: zTaskId.nullable().optional(),
+  afterId: zTaskId.nullable().optional(),
+  /** When given, the move applies only if the task is still at this version (else CONFLICT). */
+  version: zVersion.optional(),
+});
+export const zTaskMove = zTaskMoveFields.meta({ id: "TaskMove" });
+export const zTaskMoveInput = zTaskMoveFields.extend({ id: zTaskId });
+export type TaskMove = z.infer<typeof zTaskMoveInput>;
+
+/** A label in use, with how many of the caller's tasks carry it. */
+export const zLabelCount = z
+  .object({ label: z.string(), count: z.number().int() })
+  .meta({ id: "LabelCount" });
+export type LabelCount = z.infer<typeof zLabelCount>;
+
+export const TASK_SORT_FIELDS = [
+  "createdAt",
+  "updatedAt",
+  "dueAt",
+  "priority",
+  "title",
+  "position",
+] as const;
 export const zTaskSort = z.enum(TASK_SORT_FIELDS);
 export type TaskSort = z.infer<typeof zTaskSort>;
 export const zSortOrder = z.enum(["asc", "desc"]);
@@ -144,24 +137,36 @@ export const LIST_LIMIT_DEFAULT = 20;
 export const LIST_LIMIT_MAX = 100;
 
 /** The list's filters, sort and page (in REST: query parameters). */
-export const zTaskListQuery = z.strictObject({
-  status: z.enum(["all", "open", "completed"]).default("all"),
-  priority: zPriority.optional(),
-  dueBefore: zDateTime.optional(),
-  dueAfter: zDateTime.optional(),
-  /** Case-insensitive substring of the title or the description. */
-  q: text({ max: 200, multiline: false, trim: true }).optional(),
-  sort: zTaskSort.default("createdAt"),
-  order: zSortOrder.default("desc"),
-  limit: z.number().int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
-  /** `nextCursor` of the previous page, for the same filters and sort. */
-  cursor: z.string().max(2_000).nullish(),
-});
+export const zTaskListQuery = z
+  .strictObject({
+    status: z.enum(["all", "open", "completed"]).default("all"),
+    priority: zPriority.optional(),
+    dueBefore: zDateTime.optional(),
+    dueAfter: zDateTime.optional(),
+    /** Case-insensitive substring of the title or the description. */
+    q: text({ max: 200, multiline: false, trim: true }).optional(),
+    /** One list's tasks. */
+    listId: zListId.optional(),
+    /** One task's subtasks; null: top-level tasks only (in REST: `parentId=null`). */
+    parentId: zTaskId.nullable().optional(),
+    /** Tasks with this label (ignoring case). */
+    label: zLabel.optional(),
+    /** `position`: the manual order (meaningful within one list and parent). */
+    sort: zTaskSort.default("createdAt"),
+    order: zSortOrder.default("desc"),
+    limit: z.number().int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
+    /** `nextCursor` of the previous page, for the same filters and sort. */
+    cursor: z.string().max(2_000).nullish(),
+  })
+  // The manual order is kept per sibling group: position order lists one.
+  .refine((q) => q.sort !== "position" || (q.parentId === null ? !!q.listId : !!q.parentId), {
+    path: ["sort"],
+    message:
+      "sort=position lists one sibling group: give listId with parentId=null (its top-level tasks), or parentId (that task's subtasks)",
+  });
 
 export const zTaskListInput = zTaskListQuery.prefault({});
 export type TaskListInput = z.infer<typeof zTaskListInput>;
-
-const zIsoDateTime = z.iso.datetime({ offset: true });
 
 /** A task as both API surfaces return it; dates are ISO 8601 strings in UTC. */
 export const zTask = z
@@ -176,6 +181,12 @@ export const zTask = z
     createdAt: zIsoDateTime,
     updatedAt: zIsoDateTime,
     version: z.number().int(),
+    listId: z.string(),
+    /** The top-level task this one is a subtask of, or null. */
+    parentId: z.string().nullable(),
+    /** Opaque; sorts the task among its siblings (same list and parent), byte by byte. */
+    position: z.string(),
+    labels: z.array(z.string()),
   })
   .meta({ id: "Task" });
 export type TaskDto = z.infer<typeof zTask>;
@@ -213,9 +224,18 @@ export const zTaskChangesQuery = z.strictObject({
 export const zTaskChangesInput = zTaskChangesQuery.prefault({});
 export type TaskChangesInput = z.infer<typeof zTaskChangesInput>;
 
-/** One task's latest state in the feed: the task, or a tombstone (`deleted`, task null). */
+/**
+ * One task's or list's latest state in the feed (`kind`): the task or the list, or a tombstone
+ * (`deleted`, both null).
+ */
 export const zTaskChange = z
-  .object({ id: z.string(), deleted: z.boolean(), task: zTask.nullable() })
+  .object({
+    kind: z.enum(["task", "list"]),
+    id: z.string(),
+    deleted: z.boolean(),
+    task: zTask.nullable(),
+    list: zList.nullable(),
+  })
   .meta({ id: "TaskChange" });
 export type TaskChange = z.infer<typeof zTaskChange>;
 
@@ -255,6 +275,7 @@ export const zTaskBatchOp = z
       .refine(hasEdit, { message: NOTHING_TO_UPDATE }),
     zTaskSetCompleted.extend({ op: z.literal("setCompleted") }),
     zTaskVersionedIdInput.extend({ op: z.literal("delete") }),
+    zTaskMoveInput.extend({ op: z.literal("move") }),
   ])
   .meta({ id: "TaskBatchOp" });
 export type TaskBatchOp = z.infer<typeof zTaskBatchOp>;

@@ -3,6 +3,7 @@
 import { type OpenTestDatabase, openTestDatabase } from "@todo/db/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { z } from "zod";
+import { zList } from "../list/schemas.ts";
 import { zMe } from "../root.ts";
 import type { Statement } from "../sql.ts";
 import { ensureUserStatement, meStatement } from "../user/sql.ts";
@@ -50,6 +51,8 @@ it("returns rows exactly in the shapes the procedures promise", async () => {
       userId,
       listId: inbox.listId,
       position: "a0",
+      parentId: null,
+      labels: [],
       title: "t",
       description: null,
       priority: "high",
@@ -73,6 +76,7 @@ it("returns rows exactly in the shapes the procedures promise", async () => {
     updateTaskStatement(userId, id, 2, {
       title: "u",
       description: "d",
+      labels: ["Home"],
       priority: "low",
       dueAt: null,
       completed: true,
@@ -94,33 +98,37 @@ it("returns rows exactly in the shapes the procedures promise", async () => {
   zDeleted.strict().parse((await rows(deleteTaskStatement(userId, id, 3)))[0]);
   expect(await rows(taskExists(userId, id))).toEqual([]);
 
-  // The feed: a task's columns plus its position and tombstone flag, and the purge horizon.
-  const feedRow = task
-    .omit({ id: true })
-    .partial()
-    .extend({
-      id: z.string(),
+  // The feed: each change's kind, id, position and tombstone flag, its task or list as JSON, and
+  // the purge horizon.
+  const feedRow = z
+    .object({
       purgedXid: z.string().regex(/^\d+$/),
       purgedId: z.uuid(),
       xmin: z.string().regex(/^\d+$/),
       xmax: z.string().regex(/^\d+$/),
       withheld: z.boolean(),
       xid: z.string().regex(/^\d+$/),
+      changeId: z.uuid(),
+      kind: z.enum(["task", "list"]),
       deleted: z.boolean(),
+      data: z.union([task, zList.strict()]).nullable(),
     })
     .strict();
   // The feed holds a change back while any older transaction on the server still runs (other
   // suites write beside this one): read until it is released, as a client's next poll would.
   let feed = await rows(changesStatement(userId, FEED_START, 10));
-  for (let i = 0; i < 200 && feed[0]?.xid === null; i++) {
+  for (let i = 0; i < 200 && feed.length < 2; i++) {
     expect(feed[0]?.withheld).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 25));
     feed = await rows(changesStatement(userId, FEED_START, 10));
   }
-  expect(feed).toHaveLength(1);
-  expect(feedRow.parse(feed[0])).toMatchObject({ id, deleted: true, title: "u" });
+  // The Inbox, made with the users row, then the deleted task.
+  expect(feed.map((row) => feedRow.parse(row))).toMatchObject([
+    { kind: "list", changeId: inbox.listId, deleted: false, data: { name: "Inbox" } },
+    { kind: "task", changeId: id, deleted: true, data: null },
+  ]);
   const [nobody] = await rows(changesStatement(`user_${crypto.randomUUID()}`, FEED_START, 10));
-  expect(nobody).toMatchObject({ purgedXid: "0", xid: null, id: null });
+  expect(nobody).toMatchObject({ purgedXid: "0", xid: null, changeId: null });
   // A taken id: whose it is, whether deleted, whether the same create, and the task.
   const [existing] = await rows(existingTask(userId, id, null));
   task
@@ -144,7 +152,9 @@ it("reads a user's feed as one index range, however many users and changes", asy
     const text = plan.map((r: { "QUERY PLAN": string }) => r["QUERY PLAN"]).join("\n");
     expect(text).toMatch(/Index (Only )?Scan using tasks_user_id_change_xid_id_idx/);
     expect(text).toMatch(/Index Cond: .*user_id.*change_xid/s);
-    expect(text).not.toMatch(/Sort/);
+    // Tasks and lists are merged in order (Merge Append), never sorted.
+    expect(text, text).not.toMatch(/(^|->)\s*Sort\s+\(/m);
+    expect(text).toMatch(/Index (Only )?Scan using lists_user_id_change_xid_id_idx/);
   } finally {
     await client.query("ROLLBACK");
     client.release();
@@ -184,6 +194,8 @@ it("scopes every statement to the caller: another user's id matches nothing", as
       userId: owner,
       listId: inbox.listId,
       position: "a0",
+      parentId: null,
+      labels: [],
       title: "mine",
       description: null,
       priority: "medium",
@@ -192,7 +204,14 @@ it("scopes every statement to the caller: another user's id matches nothing", as
       createDigest: null,
     }),
   );
-  const fields = { title: "x", description: null, priority: "low", dueAt: null, completed: true };
+  const fields = {
+    title: "x",
+    description: null,
+    priority: "low",
+    dueAt: null,
+    completed: true,
+    labels: [],
+  };
   expect(await rows(selectTask(other, id))).toEqual([]);
   expect(await rows(taskExists(other, id))).toEqual([]);
   expect(await rows(toggleStatement(other, id, null))).toEqual([]);
@@ -246,6 +265,8 @@ it("makes a task naming another user's list or parent impossible in the database
         userId,
         listId,
         position: "a0",
+        parentId: null,
+        labels: [],
         title: "t",
         description: null,
         priority: "medium",
@@ -263,9 +284,21 @@ it("makes a task naming another user's list or parent impossible in the database
   // The owner's task, in the owner's list, as a step of the other user's task: the same.
   const mine = crypto.randomUUID();
   await insert(mine, owner, ownerInbox.listId);
+  // The rules trigger refuses it first (23514); under it, the foreign key would (23503).
   await expect(
     handle.pool.query("UPDATE tasks SET parent_id = $2 WHERE id = $1", [mine, parentId]),
-  ).rejects.toMatchObject({ code: "23503" });
+  ).rejects.toMatchObject({ code: "23514", constraint: "tasks_subtask_parent" });
+  const client = await handle.pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query('ALTER TABLE tasks DISABLE TRIGGER "tasks_subtask_rules"');
+    await expect(
+      client.query("UPDATE tasks SET parent_id = $2 WHERE id = $1", [mine, parentId]),
+    ).rejects.toMatchObject({ code: "23503" });
+  } finally {
+    await client.query("ROLLBACK");
+    client.release();
+  }
   await expect(
     handle.pool.query("UPDATE tasks SET list_id = $2 WHERE id = $1", [mine, otherInbox.listId]),
   ).rejects.toMatchObject({ code: "23503" });

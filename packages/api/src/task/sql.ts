@@ -1,3 +1,4 @@
+import { LIST_COLUMNS } from "../list/sql.ts";
 import { iso, type Statement } from "../sql.ts";
 import { type Cursor, type FeedPosition, isDateSort } from "./cursor.ts";
 import type { TaskListInput, TaskSort } from "./schemas.ts";
@@ -29,13 +30,16 @@ const COLUMN: Record<TaskSort, string> = {
   dueAt: "due_at",
   priority: "priority",
   title: "title",
+  position: "position",
 };
 
 /** A task row as the API's Task: the one definition of its columns and wire shape. */
 const TASK_COLUMNS = `id::text AS "id", title, description, completed,
        ${iso("completed_at")} AS "completedAt", priority::text AS "priority",
        ${iso("due_at")} AS "dueAt", ${iso("created_at")} AS "createdAt",
-       ${iso("updated_at")} AS "updatedAt", version`;
+       ${iso("updated_at")} AS "updatedAt", version,
+       list_id::text AS "listId", parent_id::text AS "parentId",
+       convert_from(position, 'UTF8') AS "position", COALESCE(labels, '{}') AS "labels"`;
 
 // ORDER BY names columns as tasks.<column>: a bare name would mean the output column of that name
 // (id as text, priority as text), sorted as text instead of by the index.
@@ -48,6 +52,7 @@ const CAST: Record<TaskSort, string> = {
   dueAt: "timestamptz",
   priority: '"Priority"',
   title: "text",
+  position: "text",
 };
 
 // LIKE treats % and _ as wildcards and \ as the escape; a search is for the literal text.
@@ -72,6 +77,24 @@ function filters(userId: string, input: TaskListInput, params: Params): string[]
   if (input.q) {
     const pattern = params.add(`%${escapeLike(input.q)}%`);
     where.push(`(title ILIKE ${pattern} OR description ILIKE ${pattern})`);
+  }
+  if (input.listId) where.push(`list_id = ${params.add(input.listId)}::uuid`);
+  if (input.parentId === null) where.push("parent_id IS NULL");
+  else if (input.parentId) {
+    const parent = params.add(input.parentId);
+    where.push(`parent_id = ${parent}::uuid`);
+    // Subtasks share their parent's list: naming it lets the (user, list, parent, position) index
+    // serve the page.
+    if (!input.listId) {
+      where.push(
+        `list_id = (SELECT parent.list_id FROM tasks AS parent WHERE parent.user_id = $1 AND parent.id = ${parent}::uuid)`,
+      );
+    }
+  }
+  if (input.label) {
+    where.push(
+      `EXISTS (SELECT 1 FROM unnest(labels) AS label WHERE lower(label) = lower(${params.add(input.label)}))`,
+    );
   }
   return where;
 }
@@ -126,7 +149,8 @@ export function listStatements(
       // A date goes to pg as a Date (the cursor's text was only checked by Date.parse, which
       // accepts forms PostgreSQL would refuse).
       const raw = isDateSort(input.sort) ? new Date(cursor.value as string) : cursor.value;
-      const value = `${params.add(raw)}::${CAST[input.sort]}`;
+      const cast = `${params.add(raw)}::${CAST[input.sort]}`;
+      const value = input.sort === "position" ? `convert_to(${cast}, 'UTF8')` : cast;
       where.push(`(${key}, id) ${cmp} (${value}, ${params.add(cursor.id)}::uuid)`);
     }
     const order = `ORDER BY tasks.${key} ${dir}, tasks.id ${dir}`;
@@ -147,7 +171,9 @@ export function insertTask(values: {
   id: string;
   userId: string;
   listId: string;
+  parentId: string | null;
   position: string;
+  labels: string[];
   title: string;
   description: string | null;
   priority: string;
@@ -158,9 +184,9 @@ export function insertTask(values: {
   return {
     name: "task_insert",
     text: `INSERT INTO tasks (id, user_id, title, description, priority, due_at, completed, completed_at,
-                   create_digest, list_id, position)
+                   create_digest, list_id, position, parent_id, labels)
 VALUES ($1, $2, $3, $4, $5::"Priority", $6, $7::boolean, CASE WHEN $7::boolean THEN now() END, $8,
-        $9::uuid, convert_to($10, 'UTF8'))
+        $9::uuid, convert_to($10, 'UTF8'), $11::uuid, $12::varchar(50)[])
 ON CONFLICT (id) DO NOTHING
 RETURNING ${TASK_COLUMNS}`,
     values: [
@@ -174,6 +200,8 @@ RETURNING ${TASK_COLUMNS}`,
       values.createDigest,
       values.listId,
       values.position,
+      values.parentId,
+      values.labels,
     ],
   };
 }
@@ -193,6 +221,172 @@ export function inboxFirstPlace(userId: string): Statement {
          ORDER BY tasks.position, tasks.id LIMIT 1) AS "first"
   FROM lists
  WHERE lists.user_id = $1 AND lists.is_default AND lists.deleted_at IS NULL`,
+    values: [userId],
+  };
+}
+
+/** Where a task sits, in the words of the placement statements below. */
+export type Siblings = { listId: string; parentId: string | null };
+
+/** `parent_id` of a sibling group, and its parameter. */
+const parentIs = (parentId: string | null, params: Params) =>
+  parentId === null ? "parent_id IS NULL" : `parent_id = ${params.add(parentId)}::uuid`;
+
+/**
+ * Locks one of the caller's live lists for a placement in it (creates and moves there wait for
+ * each other, and a deletion of the list waits for them), with the key of the first task of a
+ * sibling group (null when it has none). No row: no such list of the caller's.
+ */
+export function lockListFirst(userId: string, { listId, parentId }: Siblings): Statement {
+  const params = new Params();
+  const [user, list] = [params.add(userId), params.add(listId)];
+  const text = `SELECT lists.id::text AS "listId",
+       (SELECT convert_from(tasks.position, 'UTF8') FROM tasks
+         WHERE tasks.user_id = ${user} AND tasks.list_id = lists.id
+           AND tasks.${parentIs(parentId, params)} AND tasks.deleted_at IS NULL
+         ORDER BY tasks.position, tasks.id LIMIT 1) AS "first"
+  FROM lists
+ WHERE lists.user_id = ${user} AND lists.id = ${list}::uuid AND lists.deleted_at IS NULL
+   FOR NO KEY UPDATE OF lists`;
+  const name = parentId === null ? "task_lock_list_top" : "task_lock_list_sub";
+  return { name, text, values: params.values };
+}
+
+/**
+ * Locks some of the caller's live lists for a move (in id order, so two moves cannot wait for each
+ * other); the ids found. Lists are locked before any task row, by every placement and deletion.
+ */
+export function lockLists(userId: string, listIds: string[]): Statement {
+  return {
+    name: "task_lock_lists",
+    text: `SELECT id::text AS "id" FROM lists
+ WHERE user_id = $1 AND id = ANY ($2::uuid[]) AND deleted_at IS NULL
+ ORDER BY id
+   FOR NO KEY UPDATE`,
+    values: [userId, listIds],
+  };
+}
+
+/**
+ * One of the caller's live tasks as a placement sees it: where it sits and its key. `lock`: FOR
+ * SHARE (a parent: it cannot be deleted, moved or made a subtask until the placement commits).
+ */
+export function taskPlace(userId: string, taskId: string, lock: boolean): Statement {
+  return {
+    name: lock ? "task_place_locked" : "task_place",
+    text: `SELECT list_id::text AS "listId", parent_id::text AS "parentId",
+       convert_from(position, 'UTF8') AS "position"
+  FROM tasks
+ WHERE user_id = $1 AND id = $2::uuid AND deleted_at IS NULL${lock ? "\n   FOR SHARE" : ""}`,
+    values: [userId, taskId],
+  };
+}
+
+/**
+ * The task a move is about, locked until the move commits: where it sits, its version, and
+ * whether it has live subtasks. No row: no such task of the caller's.
+ */
+export function lockTaskForMove(userId: string, taskId: string): Statement {
+  return {
+    name: "task_lock_for_move",
+    text: `SELECT list_id::text AS "listId", parent_id::text AS "parentId", version,
+       EXISTS (SELECT 1 FROM tasks AS sub
+                WHERE sub.user_id = tasks.user_id AND sub.list_id = tasks.list_id
+                  AND sub.parent_id = tasks.id AND sub.deleted_at IS NULL) AS "hasSubtasks"
+  FROM tasks
+ WHERE user_id = $1 AND id = $2::uuid AND deleted_at IS NULL
+   FOR NO KEY UPDATE`,
+    values: [userId, taskId],
+  };
+}
+
+/**
+ * The key of the first sibling after `after` (a key and the id it belongs to; null: from the
+ * start), leaving out the task being moved. No row: `after` is the last.
+ */
+export function nextSibling(
+  userId: string,
+  group: Siblings,
+  after: { position: string; id: string } | null,
+  movingId: string,
+): Statement {
+  const params = new Params();
+  const where = [
+    `user_id = ${params.add(userId)}`,
+    `list_id = ${params.add(group.listId)}::uuid`,
+    parentIs(group.parentId, params),
+    "deleted_at IS NULL",
+    `id <> ${params.add(movingId)}::uuid`,
+  ];
+  if (after) {
+    const key = `convert_to(${params.add(after.position)}::text, 'UTF8')`;
+    where.push(`(position, id) > (${key}, ${params.add(after.id)}::uuid)`);
+  }
+  const text = `SELECT convert_from(position, 'UTF8') AS "position" FROM tasks
+ WHERE ${where.join(" AND ")}
+ ORDER BY position, id LIMIT 1`;
+  return statement(text, params);
+}
+
+/** The ids of a sibling group's live tasks in order, leaving out the task being moved. */
+export function siblingIds(userId: string, group: Siblings, movingId: string): Statement {
+  const params = new Params();
+  const where = [
+    `user_id = ${params.add(userId)}`,
+    `list_id = ${params.add(group.listId)}::uuid`,
+    parentIs(group.parentId, params),
+    "deleted_at IS NULL",
+    `id <> ${params.add(movingId)}::uuid`,
+  ];
+  const text = `SELECT id::text AS "id" FROM tasks
+ WHERE ${where.join(" AND ")}
+ ORDER BY position, id`;
+  return statement(text, params);
+}
+
+/**
+ * A rebalance: new keys for some of the caller's tasks. Only the order changes, which the server
+ * keeps: no new version (a client's pending edit of a sibling stays valid); the feed shows them.
+ */
+export function setTaskPositions(userId: string, ids: string[], keys: string[]): Statement {
+  return {
+    name: "task_set_positions",
+    text: `UPDATE tasks SET position = convert_to(new.key, 'UTF8')
+  FROM unnest($2::uuid[], $3::text[]) AS new (id, key)
+ WHERE tasks.user_id = $1 AND tasks.id = new.id AND tasks.deleted_at IS NULL`,
+    values: [userId, ids, keys],
+  };
+}
+
+/**
+ * Moves one of the caller's tasks (locked by lockTaskForMove) to its new place: a new version.
+ * Its subtasks follow it to another list (trigger tasks_subtasks_follow).
+ */
+export function moveTaskStatement(
+  userId: string,
+  taskId: string,
+  to: Siblings & { position: string },
+): Statement {
+  return {
+    name: "task_move",
+    text: `UPDATE tasks
+   SET list_id = $3::uuid, parent_id = $4::uuid, position = convert_to($5, 'UTF8'),
+       version = version + 1, updated_at = now()
+ WHERE user_id = $1 AND id = $2::uuid AND deleted_at IS NULL
+RETURNING ${TASK_COLUMNS}`,
+    values: [userId, taskId, to.listId, to.parentId, to.position],
+  };
+}
+
+/** The caller's labels on live tasks with how many carry each, grouped ignoring case. */
+export function labelCountsStatement(userId: string): Statement {
+  return {
+    name: "task_label_counts",
+    text: `SELECT min(label) AS "label", count(*)::int AS "count"
+  FROM tasks, unnest(tasks.labels) AS label
+ WHERE tasks.user_id = $1 AND tasks.deleted_at IS NULL
+ GROUP BY lower(label)
+ ORDER BY lower(label)`,
     values: [userId],
   };
 }
@@ -269,13 +463,14 @@ export function updateTaskStatement(
     priority: string;
     dueAt: Date | string | null;
     completed: boolean;
+    labels: string[];
   },
 ): Statement {
   return {
     name: "task_update",
     text: `UPDATE tasks
    SET title = $4, description = $5, priority = $6::"Priority", due_at = $7::timestamptz,
-       completed = $8::boolean,
+       completed = $8::boolean, labels = $9::varchar(50)[],
        completed_at = CASE WHEN NOT $8::boolean THEN NULL
                            WHEN completed THEN completed_at
                            ELSE now() END,
@@ -292,13 +487,15 @@ RETURNING ${TASK_COLUMNS}`,
       fields.priority,
       fields.dueAt,
       fields.completed,
+      fields.labels,
     ],
   };
 }
 
 /**
  * Deletes one of the caller's tasks, only at the expected version when one is given: the row
- * becomes a tombstone (a new version, deleted_at stamped) that the change feed reports.
+ * becomes a tombstone (a new version, deleted_at stamped) that the change feed reports. Its
+ * subtasks go with it (trigger tasks_subtasks_follow).
  */
 export function deleteTaskStatement(
   userId: string,
@@ -328,11 +525,11 @@ export function clearCompletedStatement(userId: string): Statement {
 }
 
 /**
- * One page of the caller's change feed after `after`, in (change_xid, id) order, tombstones
- * included, with the feed position of the user's newest purged tombstone, the snapshot's xmin and
- * xmax (no cursor can name a transaction at or past it), whether changes after `after` are held
- * back for now (always one row, with null change columns
- * when there is no change).
+ * One page of the caller's change feed after `after`, tasks and lists together in (change_xid, id)
+ * order, tombstones included, with the feed position of the user's newest purged tombstone, the
+ * snapshot's xmin and xmax (no cursor can name a transaction at or past it), whether changes after
+ * `after` are held back for now (always one row, with null change columns when there is no
+ * change). Each change's task or list comes as JSON in the API's shape.
  *
  * Only rows written by transactions older than every transaction still running (the snapshot's
  * xmin) are read: a transaction still in flight may commit later with a smaller change_xid than a
@@ -340,28 +537,43 @@ export function clearCompletedStatement(userId: string): Statement {
  * page, once nothing older is running; nothing that commits later can land behind the cursor.
  */
 export function changesStatement(userId: string, after: FeedPosition, take: number): Statement {
+  const since = (table: string) => `${table}.user_id = $1
+       AND (${table}.change_xid, ${table}.id) > ($2::bigint, $3::uuid)`;
   return {
     name: "task_changes",
     text: `SELECT COALESCE(users.purged_xid, 0)::text AS "purgedXid",
        COALESCE(users.purged_id::text, '00000000-0000-0000-0000-000000000000') AS "purgedId",
        caller.xmin::text AS "xmin",
        caller.xmax::text AS "xmax",
-       EXISTS (SELECT 1 FROM tasks
-                WHERE user_id = $1 AND (change_xid, id) > ($2::bigint, $3::uuid)
-                  AND change_xid >= caller.xmin) AS "withheld",
+       (EXISTS (SELECT 1 FROM tasks WHERE ${since("tasks")} AND change_xid >= caller.xmin)
+        OR EXISTS (SELECT 1 FROM lists WHERE ${since("lists")} AND change_xid >= caller.xmin))
+         AS "withheld",
        page.*
   FROM (SELECT $1::text AS id,
                pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
                pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax) AS caller
   LEFT JOIN users ON users.id = caller.id
   LEFT JOIN LATERAL (
-    SELECT tasks.change_xid::text AS "xid", tasks.deleted_at IS NOT NULL AS "deleted",
-           ${TASK_COLUMNS}
-      FROM tasks
-     WHERE user_id = $1
-       AND (change_xid, id) > ($2::bigint, $3::uuid)
-       AND change_xid < caller.xmin
-     ORDER BY tasks.change_xid, tasks.id
+    SELECT changed.xid::text AS "xid", changed.id::text AS "changeId", changed.kind,
+           changed.deleted, changed.data
+      FROM ((SELECT tasks.change_xid AS xid, tasks.id, 'task' AS kind,
+                    tasks.deleted_at IS NOT NULL AS deleted,
+                    CASE WHEN tasks.deleted_at IS NULL
+                         THEN (SELECT to_json(task) FROM (SELECT ${TASK_COLUMNS}) AS task) END AS data
+               FROM tasks
+              WHERE ${since("tasks")} AND tasks.change_xid < caller.xmin
+              ORDER BY tasks.change_xid, tasks.id
+              LIMIT $4)
+            UNION ALL
+            (SELECT lists.change_xid, lists.id, 'list',
+                    lists.deleted_at IS NOT NULL,
+                    CASE WHEN lists.deleted_at IS NULL
+                         THEN (SELECT to_json(list) FROM (SELECT ${LIST_COLUMNS}) AS list) END
+               FROM lists
+              WHERE ${since("lists")} AND lists.change_xid < caller.xmin
+              ORDER BY lists.change_xid, lists.id
+              LIMIT $4)) AS changed
+     ORDER BY changed.xid, changed.id
      LIMIT $4
   ) AS page ON true`,
     values: [userId, after.xid, after.id, take],
@@ -386,6 +598,11 @@ export function purgeTombstonesStatement(retentionDays: number, batch: number): 
     text: `WITH doomed AS (
   SELECT id FROM tasks
    WHERE deleted_at < now() - make_interval(days => $1::int)
+     -- A parent goes after its subtasks' tombstones (a later batch or round): deleting it first
+     -- would cascade to them without moving the horizon past them.
+     AND NOT EXISTS (SELECT 1 FROM tasks AS sub
+                      WHERE sub.user_id = tasks.user_id AND sub.list_id = tasks.list_id
+                        AND sub.parent_id = tasks.id)
    LIMIT $2
    FOR UPDATE SKIP LOCKED
 ), gone AS (

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import { generateKeyBetween } from "fractional-indexing";
-import { AppError, taskNotFound } from "../errors.ts";
+import { AppError, listNotFound, taskNotFound } from "../errors.ts";
+import type { ListDto } from "../list/schemas.ts";
+import { keyBetween, spread } from "../order.ts";
 import {
   countOf,
   type Executor,
@@ -21,6 +23,7 @@ import {
   isBefore,
 } from "./cursor.ts";
 import {
+  type LabelCount,
   TASK_DEFAULTS,
   type TaskBatchInput,
   type TaskBatchOp,
@@ -31,6 +34,7 @@ import {
   type TaskCreate,
   type TaskDto,
   type TaskListInput,
+  type TaskMove,
   type TaskPage,
   type TaskStats,
   type TaskUpdate,
@@ -42,11 +46,21 @@ import {
   existingTask,
   inboxFirstPlace,
   insertTask,
+  labelCountsStatement,
   listStatements,
+  lockListFirst,
+  lockLists,
+  lockTaskForMove,
+  moveTaskStatement,
+  nextSibling,
   purgeLock,
   purgeTombstonesStatement,
+  type Siblings,
   selectTask,
+  setTaskPositions,
+  siblingIds,
   taskExists,
+  taskPlace,
   taskStatsStatement,
   toggleStatement,
   updateTaskStatement,
@@ -101,15 +115,16 @@ const sameFieldsAsBefore = () =>
  * carry the same, whatever happened to the task since.
  */
 function createDigest(
-  fields: Omit<TaskDto, "id" | "completedAt" | "createdAt" | "updatedAt" | "version">,
+  fields: Pick<TaskDto, "title" | "description" | "priority" | "dueAt" | "completed">,
+  placement: Pick<TaskCreate, "listId" | "parentId" | "labels">,
 ) {
-  const canonical = JSON.stringify([
-    fields.title,
-    fields.description,
-    fields.priority,
-    fields.dueAt,
-    fields.completed,
-  ]);
+  const base = [fields.title, fields.description, fields.priority, fields.dueAt, fields.completed];
+  // The fields added with lists only when given, so that a create retried across the upgrade
+  // keeps its digest.
+  const { listId, parentId, labels } = placement;
+  const extra =
+    listId || parentId || labels?.length ? [listId ?? null, parentId ?? null, labels ?? []] : [];
+  const canonical = JSON.stringify([...base, ...extra]);
   return createHash("sha256").update(canonical).digest().subarray(0, 16);
 }
 
@@ -130,11 +145,29 @@ export async function createTask(scope: Scope, input: TaskCreate): Promise<TaskD
   const digest =
     input.id === undefined
       ? null
-      : createDigest({ ...fields, dueAt: fields.dueAt?.toISOString() ?? null });
+      : createDigest({ ...fields, dueAt: fields.dueAt?.toISOString() ?? null }, input);
   const id = input.id ?? randomUUID();
+  const labels = input.labels ?? [];
   // The subject's first write creates its users row, and with it the Inbox (once per process;
   // later a cache hit).
   await ensureUser(scope);
+  if (input.listId !== undefined || input.parentId !== undefined) {
+    // Into a named list or under a parent: placed under the list's lock (see placeFirst).
+    const inserted = await inTransaction(scope, async (inside) => {
+      const tx = { ...scope, ...inside };
+      const place = await placeFirst(tx, input.listId, input.parentId ?? null);
+      const statement = insertTask({
+        id,
+        userId,
+        ...place,
+        labels,
+        ...fields,
+        createDigest: digest,
+      });
+      return rowsOf<TaskDto>(tx, statement);
+    });
+    return createdOrRetried(scope, inserted, id, digest);
+  }
   // Where the task goes, then the insert; undefined when the caller has no Inbox (no users row).
   const insert = async () => {
     const [place] = await rowsOf<{ listId: string; first: string | null }>(
@@ -147,7 +180,9 @@ export async function createTask(scope: Scope, input: TaskCreate): Promise<TaskD
       id,
       userId,
       listId: place.listId,
-      position: generateKeyBetween(null, place.first),
+      parentId: null,
+      position: keyBetween(null, place.first) ?? generateKeyBetween(null, null),
+      labels,
       ...fields,
       createDigest: digest,
     });
@@ -166,6 +201,20 @@ export async function createTask(scope: Scope, input: TaskCreate): Promise<TaskD
     inserted = await insert();
   }
   if (inserted === undefined) throw new Error("The caller has no Inbox");
+  return createdOrRetried(scope, inserted, id, digest);
+}
+
+/**
+ * A create's answer: the task it inserted, else (the id was taken) the task this very create made
+ * before, else CONFLICT.
+ */
+async function createdOrRetried(
+  scope: Scope,
+  inserted: TaskDto[],
+  id: string,
+  digest: Buffer | null,
+): Promise<TaskDto> {
+  const { userId } = scope;
   const [created] = inserted;
   if (created) return created;
   // The id was taken: by this very create before (answer the task), or by something else.
@@ -183,6 +232,161 @@ export async function createTask(scope: Scope, input: TaskCreate): Promise<TaskD
   return task;
 }
 
+type Place = Siblings & { position: string };
+
+const badPlace = (message: string) => new AppError("BAD_REQUEST", message);
+const changedMeanwhile = () =>
+  new AppError("CONFLICT", "The task or its new place changed meanwhile; retry");
+
+/** One of the caller's live tasks, where it sits; `what` names it in the 404. */
+async function placeOf(tx: Scope, taskId: string, what: string, lock = false): Promise<Place> {
+  const [place] = await rowsOf<Place>(tx, taskPlace(tx.userId, taskId, lock));
+  if (!place) throw new AppError("NOT_FOUND", `${what}: task not found`);
+  return place;
+}
+
+/** A parent must be a top-level task (one level of subtasks). */
+function checkParent(parent: Place, listId: string | undefined): void {
+  if (parent.parentId !== null) {
+    throw badPlace("parentId: subtasks are one level deep; the parent must be a top-level task");
+  }
+  if (listId !== undefined && listId !== parent.listId) {
+    throw badPlace("parentId: the parent task is in another list than listId");
+  }
+}
+
+/**
+ * A key for a task placed right after `after` (null: first) in a sibling group locked by the
+ * caller, leaving out `movingId`; when no short key is left there, the group is rebalanced.
+ */
+async function taskKey(
+  tx: Scope,
+  group: Siblings,
+  after: { id: string; position: string } | null,
+  movingId: string,
+): Promise<string> {
+  const [next] = await rowsOf<{ position: string }>(
+    tx,
+    nextSibling(tx.userId, group, after, movingId),
+  );
+  const key = keyBetween(after?.position ?? null, next?.position ?? null);
+  if (key !== null) return key;
+  const ids = (await rowsOf<{ id: string }>(tx, siblingIds(tx.userId, group, movingId))).map(
+    (r) => r.id,
+  );
+  const { keys, placed } = spread(ids, after?.id ?? null);
+  await rowsOf(tx, setTaskPositions(tx.userId, ids, keys));
+  return placed;
+}
+
+/**
+ * Where a new task goes in a named list (else its parent's), first among its siblings: the list
+ * locked (placements in it wait for each other; its deletion waits for them), the parent checked
+ * and held (FOR SHARE) until the transaction ends.
+ */
+async function placeFirst(
+  tx: Scope,
+  listId: string | undefined,
+  parentId: string | null,
+): Promise<Place> {
+  const parent = parentId === null ? null : await placeOf(tx, parentId, "parentId");
+  if (parent) checkParent(parent, listId);
+  const group = { listId: parent?.listId ?? (listId as string), parentId };
+  const [list] = await rowsOf<{ first: string | null }>(tx, lockListFirst(tx.userId, group));
+  if (!list) throw listNotFound();
+  if (parentId !== null) {
+    const held = await placeOf(tx, parentId, "parentId", true);
+    if (held.listId !== group.listId || held.parentId !== null) throw changedMeanwhile();
+  }
+  const key = keyBetween(null, list.first);
+  return { ...group, position: key ?? (await taskKey(tx, group, null, "")) };
+}
+
+/**
+ * Moves a task right after `afterId` (null or omitted: first) among its new siblings (see
+ * zTaskMoveFields for how the list and parent are chosen). One transaction: the lists involved are
+ * locked first (as every placement and list deletion does), then the task, then its new parent;
+ * the move writes only the task's row (its subtasks follow it to another list), unless the gap
+ * has no short key left and the group is rebalanced.
+ */
+export async function moveTask(
+  scope: Scope,
+  input: TaskMove,
+  staleCode?: StaleCode,
+): Promise<TaskDto> {
+  if (input.afterId === input.id) throw badPlace("afterId: a task cannot be placed after itself");
+  if (input.parentId === input.id) throw badPlace("parentId: a task cannot be its own subtask");
+  return inTransaction(scope, async (inside) => {
+    const tx = { ...scope, ...inside };
+    const { userId } = tx;
+    // Read without locks, to learn which lists to lock; checked again once they are.
+    const [from] = await rowsOf<Place>(tx, taskPlace(userId, input.id, false));
+    if (!from) throw taskNotFound();
+    const after = input.afterId ? await placeOf(tx, input.afterId, "afterId") : null;
+    const to = await destination(tx, input, from, after);
+    const locked = await rowsOf<{ id: string }>(tx, lockLists(userId, [from.listId, to.listId]));
+    if (!locked.some((l) => l.id === to.listId)) throw listNotFound();
+    const [task] = await rowsOf<{
+      listId: string;
+      parentId: string | null;
+      version: number;
+      hasSubtasks: boolean;
+    }>(tx, lockTaskForMove(userId, input.id));
+    if (!task) throw taskNotFound();
+    if (input.version !== undefined && task.version !== input.version) {
+      throw staleVersion(staleCode);
+    }
+    if (task.listId !== from.listId) throw changedMeanwhile();
+    if (to.parentId !== null) {
+      if (task.hasSubtasks) throw badPlace("A task with subtasks cannot become a subtask");
+      const parent = await placeOf(tx, to.parentId, "parentId", true);
+      if (parent.listId !== to.listId || parent.parentId !== null) throw changedMeanwhile();
+    }
+    let anchor: { id: string; position: string } | null = null;
+    if (input.afterId && after) {
+      const now = await placeOf(tx, input.afterId, "afterId");
+      if (now.listId !== to.listId || now.parentId !== to.parentId) throw changedMeanwhile();
+      anchor = { id: input.afterId, position: now.position };
+    }
+    const position = await taskKey(tx, to, anchor, input.id);
+    const [moved] = await rowsOf<TaskDto>(
+      tx,
+      moveTaskStatement(userId, input.id, { ...to, position }),
+    );
+    if (!moved) throw taskNotFound();
+    return moved;
+  });
+}
+
+/** The list and parent a move goes to (see zTaskMoveFields). */
+async function destination(
+  tx: Scope,
+  input: TaskMove,
+  from: Place,
+  after: Place | null,
+): Promise<Siblings> {
+  if (after) {
+    if (input.listId !== undefined && input.listId !== after.listId) {
+      throw badPlace("afterId: that task is in another list than listId");
+    }
+    if (input.parentId !== undefined && input.parentId !== after.parentId) {
+      throw badPlace("afterId: that task has another parent than parentId");
+    }
+    return { listId: after.listId, parentId: after.parentId };
+  }
+  const stays = input.listId === undefined || input.listId === from.listId;
+  const parentId = input.parentId !== undefined ? input.parentId : stays ? from.parentId : null;
+  if (parentId === null) return { listId: input.listId ?? from.listId, parentId };
+  const parent = await placeOf(tx, parentId, "parentId");
+  checkParent(parent, input.listId);
+  return { listId: parent.listId, parentId };
+}
+
+/** The caller's labels with how many live tasks carry each (ignoring case), by name. */
+export async function listLabels(scope: Scope): Promise<LabelCount[]> {
+  return rowsOf<LabelCount>(scope, labelCountsStatement(scope.userId));
+}
+
 const MAX_ATTEMPTS = 5;
 
 /** How a stale expected version is answered: CONFLICT, or PRECONDITION_FAILED for If-Match. */
@@ -193,7 +397,7 @@ const staleVersion = (code: StaleCode = "CONFLICT") =>
     ? new AppError("CONFLICT", "Task was changed since that version; reload it and retry")
     : new AppError("PRECONDITION_FAILED", "If-Match does not match the task's ETag");
 
-type Editable = Pick<TaskDto, "title" | "description" | "priority" | "completed"> & {
+type Editable = Pick<TaskDto, "title" | "description" | "priority" | "completed" | "labels"> & {
   dueAt: Date | string | null;
 };
 
@@ -240,6 +444,7 @@ const editable = (task: TaskDto): Editable => ({
   priority: task.priority,
   dueAt: task.dueAt,
   completed: task.completed,
+  labels: task.labels,
 });
 
 export async function updateTask(
@@ -332,14 +537,18 @@ export async function getTaskStats(scope: Scope): Promise<TaskStats> {
   return stats ?? { total: 0, open: 0, completed: 0, overdue: 0 };
 }
 
-type ChangeRow = TaskDto & {
+type ChangeRow = {
   purgedXid: string;
   purgedId: string;
   xmin: string;
   xmax: string;
   withheld: boolean;
+  /** The change's columns: all null when there is none. */
   xid: string | null;
+  changeId: string;
+  kind: "task" | "list";
   deleted: boolean;
+  data: TaskDto | ListDto | null;
 };
 
 /** A change with its own position in the feed (where a reader that has seen it stands). */
@@ -371,21 +580,16 @@ export async function readChanges(
   const first = rows[0] as ChangeRow;
   const found = rows
     .filter((row) => row.xid !== null)
-    .map(
-      ({
-        purgedXid: _x,
-        purgedId: _i,
-        xmin: _m,
-        xmax: _n,
-        withheld: _w,
-        xid,
+    .map(({ xid, changeId: id, kind, deleted, data }) => ({
+      position: { xid: xid as string, id },
+      change: {
+        kind,
+        id,
         deleted,
-        ...task
-      }) => ({
-        position: { xid: xid as string, id: task.id },
-        change: { id: task.id, deleted, task: deleted ? null : task },
-      }),
-    );
+        task: kind === "task" ? (data as TaskDto | null) : null,
+        list: kind === "list" ? (data as ListDto | null) : null,
+      },
+    }));
   return {
     found: found.slice(0, limit),
     hasMore: found.length > limit,
@@ -460,6 +664,10 @@ function runOp(scope: Scope, op: TaskBatchOp): Promise<TaskDto | null> {
       return setTaskCompleted(scope, op.id, op.completed);
     case "delete":
       return deleteTask(scope, op.id, { version: op.version }).then(() => null);
+    case "move": {
+      const { op: _op, ...input } = op;
+      return moveTask(scope, input);
+    }
   }
 }
 
