@@ -106,7 +106,9 @@ describe("@todo/client", () => {
       });
       const subscription = api.task.onChange.subscribe(undefined, {
         onStarted: () => started(),
-        onData: (event) => seen.push((event.data.task as { title: string }).title),
+        onData: (event) => {
+          if (event.data.kind === "task") seen.push((event.data.task as { title: string }).title);
+        },
         onError: (error) => errors.push(error),
       });
       await ready;

@@ -29,6 +29,10 @@ describe("OpenAPI document", () => {
       "/api/{user_id}/tasks/stats",
       "/api/{user_id}/tasks/{id}",
       "/api/{user_id}/tasks/{id}/complete",
+      "/api/{user_id}/tasks/{id}/move",
+      "/api/{user_id}/labels",
+      "/api/{user_id}/lists",
+      "/api/{user_id}/lists/{listId}",
     ]);
   });
 
@@ -56,6 +60,10 @@ describe("OpenAPI document", () => {
       createdAt: "2030-01-01T00:00:00.000Z",
       updatedAt: "2030-01-01T00:00:00.000Z",
       version: 1,
+      listId: "0b3c3f3e-8f6b-4a8e-9d55-0a9c1b2e3f40",
+      parentId: null,
+      position: "a0",
+      labels: ["home"],
     };
     expect(() => assertMatchesSpec("GET", taskUrl, 200, { data: good, meta })).not.toThrow();
     expect(() =>

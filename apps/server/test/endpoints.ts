@@ -11,13 +11,13 @@ import {
 } from "./harness.ts";
 import { openRestStream } from "./support/sse.ts";
 
-export type Target = { userId: string; taskId: string };
+export type Target = { userId: string; taskId: string; listId: string };
 type Call = (server: TestServer, auth: string | undefined, target: Target) => Promise<Outcome>;
 
 export type Endpoint = {
   name: string;
   surface: "rest" | "trpc";
-  /** Acts on one task (the target's), so another user's task id must look missing. */
+  /** Acts on one task or list (the target's), so another user's id must look missing. */
   scoped: boolean;
   /** Changes the target task (it must stay unchanged when someone else calls). */
   writes: boolean;
@@ -97,6 +97,8 @@ const subscription =
       });
     });
 const task = (t: Target) => `${tasks(t)}/${t.taskId}`;
+const lists = (t: Target) => `/api/${encodeURIComponent(t.userId)}/lists`;
+const list = (t: Target) => `${lists(t)}/${t.listId}`;
 
 export const restEndpoints: Endpoint[] = [
   {
@@ -222,6 +224,69 @@ export const restEndpoints: Endpoint[] = [
     success: 200,
     call: r("DELETE", task),
     invalid: r("DELETE", (t) => `${tasks(t)}/'%20OR%201=1`),
+  },
+  {
+    name: "POST /api/:user_id/tasks/:id/move",
+    surface: "rest",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: r("POST", (t) => `${task(t)}/move`, { afterId: null }),
+    invalid: r("POST", (t) => `${task(t)}/move`, { afterId: "first" }),
+  },
+  {
+    name: "GET /api/:user_id/labels",
+    surface: "rest",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: r("GET", (t) => `/api/${encodeURIComponent(t.userId)}/labels`),
+    invalid: null,
+  },
+  {
+    name: "GET /api/:user_id/lists",
+    surface: "rest",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: r("GET", lists),
+    invalid: null,
+  },
+  {
+    name: "POST /api/:user_id/lists",
+    surface: "rest",
+    scoped: false,
+    writes: false,
+    success: 201,
+    call: r("POST", lists, { name: "posted" }),
+    invalid: r("POST", lists, { name: "x".repeat(101) }),
+  },
+  {
+    name: "GET /api/:user_id/lists/:listId",
+    surface: "rest",
+    scoped: true,
+    writes: false,
+    success: 200,
+    call: r("GET", list),
+    invalid: r("GET", (t) => `${lists(t)}/not-a-uuid`),
+  },
+  {
+    name: "PATCH /api/:user_id/lists/:listId",
+    surface: "rest",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: r("PATCH", list, { name: "renamed" }),
+    invalid: r("PATCH", list, { color: "red" }),
+  },
+  {
+    name: "DELETE /api/:user_id/lists/:listId",
+    surface: "rest",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: r("DELETE", list),
+    invalid: r("DELETE", (t) => `${lists(t)}/42`),
   },
 ];
 
@@ -372,5 +437,68 @@ export const trpcEndpoints: Endpoint[] = [
     success: 200,
     call: t((c, x) => c.task.delete.mutate({ id: x.taskId })),
     invalid: t((c) => c.task.delete.mutate({ id: "../../etc/passwd" })),
+  },
+  {
+    name: "task.move",
+    surface: "trpc",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: t((c, x) => c.task.move.mutate({ id: x.taskId, afterId: null })),
+    invalid: t((c, x) => c.task.move.mutate({ id: x.taskId, listId: "inbox" })),
+  },
+  {
+    name: "task.labels",
+    surface: "trpc",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: t((c) => c.task.labels.query()),
+    invalid: null,
+  },
+  {
+    name: "list.all",
+    surface: "trpc",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: t((c) => c.list.all.query()),
+    invalid: null,
+  },
+  {
+    name: "list.byId",
+    surface: "trpc",
+    scoped: true,
+    writes: false,
+    success: 200,
+    call: t((c, x) => c.list.byId.query({ id: x.listId })),
+    invalid: t((c) => c.list.byId.query({ id: "1" })),
+  },
+  {
+    name: "list.create",
+    surface: "trpc",
+    scoped: false,
+    writes: false,
+    success: 200,
+    call: t((c) => c.list.create.mutate({ name: "created" })),
+    invalid: t((c) => c.list.create.mutate({ name: "" })),
+  },
+  {
+    name: "list.update",
+    surface: "trpc",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: t((c, x) => c.list.update.mutate({ id: x.listId, name: "renamed" })),
+    invalid: t((c, x) => c.list.update.mutate({ id: x.listId })),
+  },
+  {
+    name: "list.delete",
+    surface: "trpc",
+    scoped: true,
+    writes: true,
+    success: 200,
+    call: t((c, x) => c.list.delete.mutate({ id: x.listId })),
+    invalid: t((c) => c.list.delete.mutate({ id: "" })),
   },
 ];

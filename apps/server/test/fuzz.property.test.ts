@@ -1,5 +1,6 @@
 // Thousands of random and hostile requests on both surfaces from several users: no answer may be
-// a 5xx, none may carry a victim's secrets, and the victims' tasks must end exactly as they began.
+// a 5xx, none may carry a victim's secrets, and the victims' tasks and lists must end exactly as
+// they began.
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import {
@@ -20,12 +21,15 @@ let victims: TestUser[];
 const secrets: string[] = [];
 const victimTaskIds: string[] = [];
 const ownTaskIds: string[] = [];
+const victimListIds: string[] = [];
+const ownListIds: string[] = [];
 
 async function snapshot(user: TestUser) {
   const res = await rest(server, "GET", `/api/${user.id}/tasks?limit=100&sort=title&order=asc`, {
     auth: user.auth,
   });
-  return res.body.data;
+  const lists = await rest(server, "GET", `/api/${user.id}/lists`, { auth: user.auth });
+  return { tasks: res.body.data, lists: lists.body.data };
 }
 let before: unknown[];
 
@@ -34,14 +38,31 @@ beforeAll(async () => {
   attackers = [newUser(), newUser(), await newJwksUser(server)];
   victims = [newUser(), await newJwksUser(server)];
   for (const victim of victims) {
+    const name = `secret-list-${crypto.randomUUID()}`.slice(0, 100);
+    secrets.push(name);
+    const list = await rest(server, "POST", `/api/${victim.id}/lists`, {
+      auth: victim.auth,
+      body: { name },
+    });
+    victimListIds.push(list.body.data.id);
+    const lists = await rest(server, "GET", `/api/${victim.id}/lists`, { auth: victim.auth });
+    victimListIds.push(lists.body.data[0].id);
     for (let i = 0; i < 3; i++) {
       const title = `secret-title-${crypto.randomUUID()}`;
       const description = `secret-notes-${crypto.randomUUID()}`;
       secrets.push(title, description);
       const res = await rest(server, "POST", `/api/${victim.id}/tasks`, {
         auth: victim.auth,
-        body: { title, description, dueAt: "2030-01-01T00:00:00Z", priority: "high" },
+        body: {
+          title,
+          description,
+          dueAt: "2030-01-01T00:00:00Z",
+          priority: "high",
+          ...(i === 2 ? { parentId: victimTaskIds.at(-1) } : { listId: victimListIds.at(-2) }),
+          labels: [`secret-label-${i}-${crypto.randomUUID()}`.slice(0, 50)],
+        },
       });
+      secrets.push(...res.body.data.labels);
       victimTaskIds.push(res.body.data.id);
     }
   }
@@ -51,6 +72,11 @@ beforeAll(async () => {
       body: { title: "mine" },
     });
     ownTaskIds.push(res.body.data.id);
+    const list = await rest(server, "POST", `/api/${attacker.id}/lists`, {
+      auth: attacker.auth,
+      body: { name: "mine" },
+    });
+    ownListIds.push(list.body.data.id);
   }
   before = await Promise.all(victims.map(snapshot));
 });
@@ -91,13 +117,19 @@ const anyJson = fc.oneof(fc.jsonValue({ maxDepth: 3 }), text, fc.integer(), fc.d
 /** Built once the fixtures exist: task references include the victims' real ids. */
 function hostileRequests() {
   const taskRef = fc.oneof(fc.constantFrom(...victimTaskIds, ...ownTaskIds), fc.uuid(), text);
+  const listRef = fc.oneof(fc.constantFrom(...victimListIds, ...ownListIds), fc.uuid(), text);
+  // Ids in bodies and inputs: anyone's tasks and lists, nulls and nonsense.
+  const anyRef = fc.oneof(taskRef, listRef, fc.constant(null));
   // A batch's operations: real ones on anyone's ids, and nonsense.
   const batchOps = fc.array(
     fc.oneof(
       fc.record(
         {
-          op: fc.constantFrom("create", "update", "setCompleted", "delete", "drop", ""),
+          op: fc.constantFrom("create", "update", "setCompleted", "delete", "move", "drop", ""),
           id: taskRef,
+          listId: anyRef,
+          parentId: anyRef,
+          afterId: anyRef,
           title: text,
           completed: fc.oneof(fc.boolean(), text),
           version: fc.oneof(fc.integer(), text),
@@ -115,13 +147,20 @@ function hostileRequests() {
   const idempotencyKey = fc.option(
     fc.oneof(fc.uuid(), text, fc.constantFrom('"k-1"', "k-1", '"', "a b", "é")),
   );
+  const fieldValue = fc.oneof(
+    anyJson,
+    anyRef,
+    fc.array(fc.oneof(text, anyJson), { maxLength: 25 }),
+    fc.constantFrom("#00ff00", "#GGGGGG", "red"),
+  );
   const taskFields = fc.dictionary(
     fc.oneof(
       fc.constantFrom("title", "description", "priority", "dueAt", "completed", "version"),
+      fc.constantFrom("listId", "parentId", "afterId", "labels", "name", "color", "position"),
       fc.constantFrom("id", "userId", "createdAt", "__proto__", "constructor", "completedAt"),
       fc.string({ maxLength: 8 }),
     ),
-    anyJson,
+    fieldValue,
     { maxKeys: 6 },
   );
   const queryParams = fc.dictionary(
@@ -137,10 +176,13 @@ function hostileRequests() {
         "dueBefore",
         "dueAfter",
         "since",
+        "listId",
+        "parentId",
+        "label",
       ),
       fc.constantFrom("userId", "access_token", "__proto__", "limit[]"),
     ),
-    fc.oneof(text, fc.integer().map(String)),
+    fc.oneof(text, fc.integer().map(String), listRef, taskRef, fc.constantFrom("null", "position")),
     { maxKeys: 4 },
   );
 
@@ -159,7 +201,10 @@ function hostileRequests() {
     actor,
     method: fc.constantFrom("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"),
     pathUser: fc.oneof(fc.constant("self"), fc.constant("victim"), text),
+    collection: fc.constantFrom("tasks", "tasks", "tasks", "lists", "lists", "labels"),
     suffix: fc.oneof(
+      listRef.map((id) => `/${enc(id)}`),
+      taskRef.map((id) => `/${enc(id)}/move`),
       fc.constant(""),
       fc.constant("/stats"),
       fc.constantFrom("/changes", "/batch", "/clear-completed", "/changes/x", "/batch/"),
@@ -199,6 +244,13 @@ function hostileRequests() {
     "task.changes",
     "task.batch",
     "task.clearCompleted",
+    "task.move",
+    "task.labels",
+    "list.all",
+    "list.byId",
+    "list.create",
+    "list.update",
+    "list.delete",
     "task.nope",
     "__proto__",
   ];
@@ -211,6 +263,10 @@ function hostileRequests() {
       taskFields,
       taskRef.map((id) => ({ id })),
       fc.record({ id: taskRef, title: text, version: fc.integer() }),
+      fc.record(
+        { id: anyRef, listId: anyRef, parentId: anyRef, afterId: anyRef, name: text },
+        { requiredKeys: [] },
+      ),
       fc.record({ since: text, limit: fc.integer() }, { requiredKeys: [] }),
       batchBody,
       anyJson,
@@ -240,7 +296,7 @@ async function send(req: Req): Promise<{ status: number; text: string }> {
           ? (victims[0] as TestUser).id
           : req.pathUser;
     const query = new URLSearchParams(req.query).toString();
-    url = `${server.baseUrl}/api/${enc(user)}/tasks${req.suffix}${query ? `?${query}` : ""}`;
+    url = `${server.baseUrl}/api/${enc(user)}/${req.collection}${req.suffix}${query ? `?${query}` : ""}`;
     if (req.ifMatch) headers["if-match"] = req.ifMatch;
     const withBody = !["GET", "HEAD", "OPTIONS"].includes(req.method);
     const body =

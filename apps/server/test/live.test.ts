@@ -103,11 +103,13 @@ describe("live updates", () => {
     expect(restLatency).toBeLessThan(1_000);
     expect(trpcLatency).toBeLessThan(1_000);
     expect(JSON.parse(event?.data ?? "")).toEqual({
+      kind: "task",
       id: created.body.data.id,
       deleted: false,
       task: created.body.data,
     });
     expect(viaTrpc?.data).toEqual({
+      kind: "task",
       id: created.body.data.id,
       deleted: false,
       task: created.body.data,

@@ -39,6 +39,11 @@ describe("REST envelope", () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
       version: 1,
+      // In the Inbox, first, with no parent and no labels, for a client that ignores all of this.
+      listId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      parentId: null,
+      position: expect.any(String),
+      labels: [],
     });
   });
 

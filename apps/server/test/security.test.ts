@@ -41,19 +41,37 @@ const verifierKinds = [
 ];
 type VerifierKind = (typeof verifierKinds)[number];
 
-/** A user with one task of their own. */
+/** A user with a list of their own, and a task in it with a label. */
 async function userWithTask(kind: VerifierKind): Promise<{ user: TestUser; target: Target }> {
   const user = await kind.newUser();
+  const list = await rest(server, "POST", `/api/${user.id}/lists`, {
+    auth: user.auth,
+    body: { name: "private list" },
+  });
+  expect(list.status).toBe(201);
   const created = await rest(server, "POST", `/api/${user.id}/tasks`, {
     auth: user.auth,
-    body: { title: "owned", description: "private notes" },
+    body: {
+      title: "owned",
+      description: "private notes",
+      listId: list.body.data.id,
+      labels: ["private-label"],
+    },
   });
   expect(created.status).toBe(201);
-  return { user, target: { userId: user.id, taskId: created.body.data.id } };
+  return {
+    user,
+    target: { userId: user.id, taskId: created.body.data.id, listId: list.body.data.id },
+  };
 }
 
-async function readTask(user: TestUser, taskId: string) {
-  return (await rest(server, "GET", `/api/${user.id}/tasks/${taskId}`, { auth: user.auth })).body;
+/** The owner's task and list as they stand. */
+async function readTask(user: TestUser, target: Target) {
+  const read = (path: string) => rest(server, "GET", path, { auth: user.auth });
+  return {
+    task: (await read(`/api/${user.id}/tasks/${target.taskId}`)).body,
+    list: (await read(`/api/${user.id}/lists/${target.listId}`)).body,
+  };
 }
 
 function withoutRequestId(body: { meta?: object }) {
@@ -109,7 +127,7 @@ describe.each(verifierKinds)("$kind", (kind) => {
     it("never reaches another user's data", async () => {
       const owner = await userWithTask(kind);
       const intruder = await userWithTask(kind);
-      const before = await readTask(owner.user, owner.target.taskId);
+      const before = await readTask(owner.user, owner.target);
 
       if (endpoint.surface === "rest") {
         // The owner's user id in the path: refused from the token alone.
@@ -118,8 +136,8 @@ describe.each(verifierKinds)("$kind", (kind) => {
         expect(result.code).toBe("FORBIDDEN");
         // A user id that does not exist gets the very same answer.
         const ghost = await endpoint.call(server, intruder.user.auth, {
+          ...owner.target,
           userId: `ghost_${crypto.randomUUID()}`,
-          taskId: owner.target.taskId,
         });
         expect(ghost.status).toBe(403);
       }
@@ -127,12 +145,13 @@ describe.each(verifierKinds)("$kind", (kind) => {
       if (endpoint.scoped) {
         // The intruder's own path or context, the owner's task id: exactly like a missing task.
         const foreign = await endpoint.call(server, intruder.user.auth, {
+          ...owner.target,
           userId: intruder.user.id,
-          taskId: owner.target.taskId,
         });
         const missing = await endpoint.call(server, intruder.user.auth, {
           userId: intruder.user.id,
           taskId: MISSING_ID,
+          listId: MISSING_ID,
         });
         expect(foreign.status).toBe(404);
         expect(foreign.code).toBe("NOT_FOUND");
@@ -147,14 +166,15 @@ describe.each(verifierKinds)("$kind", (kind) => {
         // Lists, stats, me and create only ever see or touch the caller's own rows.
         const result = await endpoint.call(server, intruder.user.auth, intruder.target);
         expect(result.status).toBe(endpoint.success);
-        expect(JSON.stringify(result.data ?? null)).not.toContain(owner.target.taskId);
-        expect(JSON.stringify(result.data ?? null)).not.toContain(owner.user.id);
+        for (const secret of [owner.target.taskId, owner.target.listId, owner.user.id]) {
+          expect(JSON.stringify(result.data ?? null)).not.toContain(secret);
+        }
       }
 
       // Whatever the intruder did, the owner's task is exactly as it was.
-      expect(withoutRequestId(await readTask(owner.user, owner.target.taskId))).toEqual(
-        withoutRequestId(before),
-      );
+      const after = await readTask(owner.user, owner.target);
+      expect(withoutRequestId(after.task)).toEqual(withoutRequestId(before.task));
+      expect(withoutRequestId(after.list)).toEqual(withoutRequestId(before.list));
     });
   });
 });

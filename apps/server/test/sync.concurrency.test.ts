@@ -9,6 +9,7 @@ import type { TaskBatchResult, TaskDto } from "@todo/api/task/schemas";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newUser, rest, startServer, type TestServer, type TestUser } from "./harness.ts";
+import { onlyTasks, type TaskOnlyChange } from "./support/feed.ts";
 
 const WRITERS = 50;
 const WRITES_PER_WRITER = 10;
@@ -23,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 type Surface = "trpc" | "rest";
-type Change = { id: string; deleted: boolean; task: TaskDto | null };
+type Change = TaskOnlyChange;
 type FeedPage = { changes: Change[]; nextCursor: string; hasMore: boolean };
 type UpdateOp = { op: "update"; id: string; version?: number; title: string; completed?: boolean };
 
@@ -108,11 +109,15 @@ async function changes(
   since: string | undefined,
   limit: number,
 ): Promise<FeedPage> {
-  if (surface === "trpc") return trpc(user).task.changes.query({ since, limit });
+  if (surface === "trpc") return onlyTasks(await trpc(user).task.changes.query({ since, limit }));
   const query = new URLSearchParams({ limit: String(limit) });
   if (since !== undefined) query.set("since", since);
   const body = await restData("GET", `${tasksPath(user)}/changes?${query}`, user);
-  return { changes: body.data, nextCursor: body.meta.nextCursor, hasMore: body.meta.hasMore };
+  return onlyTasks({
+    changes: body.data,
+    nextCursor: body.meta.nextCursor,
+    hasMore: body.meta.hasMore,
+  });
 }
 
 /** Every live task of the user, read through the list (tRPC), by id. */

@@ -20,6 +20,7 @@ import {
   type TestUser,
   trpcClient,
 } from "./harness.ts";
+import { onlyTasks, type TaskOnlyChange } from "./support/feed.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -271,7 +272,7 @@ const stats = {
 
 // ---- The change feed, as a device pages it ----
 
-type Change = { id: string; deleted: boolean; task: TaskDto | null };
+type Change = TaskOnlyChange;
 type FeedPage = { changes: Change[]; nextCursor: string; hasMore: boolean };
 
 async function feedPage(
@@ -280,18 +281,19 @@ async function feedPage(
   since: string | undefined,
   limit: number,
 ): Promise<FeedPage> {
-  if (!viaRest) return trpcClient(server, user.auth).task.changes.query({ since, limit });
+  if (!viaRest)
+    return onlyTasks(await trpcClient(server, user.auth).task.changes.query({ since, limit }));
   const query = new URLSearchParams({ limit: String(limit) });
   if (since !== undefined) query.set("since", since);
   const result = await rest(server, "GET", `/api/${user.id}/tasks/changes?${query}`, {
     auth: user.auth,
   });
   expect(result.status, JSON.stringify(result.body)).toBe(200);
-  return {
+  return onlyTasks({
     changes: result.body.data,
     nextCursor: result.body.meta.nextCursor,
     hasMore: result.body.meta.hasMore,
-  };
+  });
 }
 
 /** A device's replica, rebuilt from the feed alone. */

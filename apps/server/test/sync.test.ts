@@ -114,8 +114,13 @@ describe("change feed", () => {
     const changes = later.pages.flatMap((p) => p.data);
     // Two updates of a: once, in its latest state; b: a tombstone.
     expect(changes).toEqual([
-      { id: a.id, deleted: false, task: expect.objectContaining({ title: "a3", version: 3 }) },
-      { id: b.id, deleted: true, task: null },
+      {
+        kind: "task",
+        id: a.id,
+        deleted: false,
+        task: expect.objectContaining({ title: "a3", version: 3 }),
+      },
+      { kind: "task", id: b.id, deleted: true, task: null },
     ]);
 
     // The tombstone is in the feed, and nowhere else.
@@ -138,7 +143,7 @@ describe("change feed", () => {
     }
     // A full sync still carries the tombstone (a device offline all along learns of it).
     const again = (await feedPages(user)).pages.flatMap((p) => p.data);
-    expect(again).toContainEqual({ id: b.id, deleted: true, task: null });
+    expect(again).toContainEqual({ kind: "task", id: b.id, deleted: true, task: null });
   });
 
   it("pages by limit without losing or repeating a change, on both surfaces", async () => {

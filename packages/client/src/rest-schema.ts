@@ -30,7 +30,7 @@ export interface paths {
         };
         /**
          * The change feed: tasks changed after a cursor, tombstones included
-         * @description Without `since`, a full sync: every task, plus the deletions still retained. Each change is the task's latest state, at most once per page, in commit order; keep paging with `meta.nextCursor` and no change is missed or seen twice. A cursor older than the retained deletions is 410: sync again without `since`.
+         * @description Tasks and lists (`kind`), the Inbox once it has changed. Without `since`, a full sync: every task and list, plus the deletions still retained. Each change is the task's latest state, at most once per page, in commit order; keep paging with `meta.nextCursor` and no change is missed or seen twice. A cursor older than the retained deletions is 410: sync again without `since`.
          */
         get: operations["listTaskChanges"];
         put?: never;
@@ -50,7 +50,7 @@ export interface paths {
         };
         /**
          * Live changes as Server-Sent Events
-         * @description `text/event-stream`: first `event: ready` with `id: <cursor>` and `data: { cursor }` (where the stream starts: resume from it even before any change), then each change of the feed as `id: <cursor>`, `event: change`, `data: { id, deleted, task }`, first what the feed holds after `Last-Event-ID` (or `?since=`), then each change as it commits; without either, from now. A `: ping` comment at least every 15 s and a `retry:` hint; `event: end` with `data: { reason }` (`token_expired`, `shutdown`) before the server closes it. A client that does not keep up is disconnected; it resumes with Last-Event-ID.
+         * @description `text/event-stream`: first `event: ready` with `id: <cursor>` and `data: { cursor }` (where the stream starts: resume from it even before any change), then each change of the feed as `id: <cursor>`, `event: change`, `data: { kind: "task", id, deleted, task }` or `data: { kind: "list", id, deleted, list }`, first what the feed holds after `Last-Event-ID` (or `?since=`), then each change as it commits; without either, from now. A `: ping` comment at least every 15 s and a `retry:` hint; `event: end` with `data: { reason }` (`token_expired`, `shutdown`) before the server closes it. A client that does not keep up is disconnected; it resumes with Last-Event-ID.
          */
         get: operations["streamTaskChanges"];
         put?: never;
@@ -92,7 +92,7 @@ export interface paths {
         put?: never;
         /**
          * Several operations in order, atomically by default
-         * @description 1-100 operations (`create`, `update`, `setCompleted`, `delete`), in order; later ones may name ids created by earlier ones. Atomic (the default): one transaction; the first failure is the answer (its status, and `error.index` names the operation) and nothing is applied. `atomic: false`: each operation stands alone and answers for itself. Each operation counts against the rate limit.
+         * @description 1-100 operations (`create`, `update`, `setCompleted`, `delete`, `move`), in order; later ones may name ids created by earlier ones. Atomic (the default): one transaction; the first failure is the answer (its status, and `error.index` names the operation) and nothing is applied. `atomic: false`: each operation stands alone and answers for itself. Each operation counts against the rate limit.
          */
         post: operations["batchTasks"];
         delete?: never;
@@ -411,11 +411,16 @@ export interface components {
             requestId: string;
         };
         TaskChange: {
-            /** @enum {string} */
-            kind: "task" | "list";
+            /** @constant */
+            kind: "task";
             id: string;
             deleted: boolean;
             task: components["schemas"]["Task"] | null;
+        } | {
+            /** @constant */
+            kind: "list";
+            id: string;
+            deleted: boolean;
             list: components["schemas"]["List"] | null;
         };
         List: {
@@ -491,7 +496,8 @@ export interface operations {
                 dueAfter?: string;
                 q?: string;
                 listId?: string;
-                parentId?: string | null;
+                /** @description One task's subtasks; `null`: top-level tasks only */
+                parentId?: string | "null";
                 label?: string;
                 sort?: "createdAt" | "updatedAt" | "dueAt" | "priority" | "title" | "position";
                 order?: "asc" | "desc";
@@ -597,7 +603,7 @@ export interface operations {
             /** @description Created (or created before by the same request) */
             201: {
                 headers: {
-                    /** @description The task's version, for If-Match */
+                    /** @description The task's (or list's) version, for If-Match */
                     ETag: string;
                     Location: string;
                     /** @description Present when this is the kept answer to an earlier request with the key */
@@ -631,6 +637,15 @@ export interface operations {
             };
             /** @description The path's user id is not the token's subject */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such list (listId) or parent task (parentId) for this user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1323,7 +1338,7 @@ export interface operations {
             /** @description The task */
             200: {
                 headers: {
-                    /** @description The task's version, for If-Match */
+                    /** @description The task's (or list's) version, for If-Match */
                     ETag: string;
                     /** @description Present when this is the kept answer to an earlier request with the key */
                     "Idempotent-Replayed"?: "true";
@@ -1407,7 +1422,7 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
                 "Idempotency-Key"?: string;
-                /** @description Apply only if the task is still at this ETag (as in "3"); else 412 */
+                /** @description Apply only if the task (or list) is still at this ETag (as in "3"); else 412 */
                 "If-Match"?: string;
             };
             path: {
@@ -1426,7 +1441,7 @@ export interface operations {
             /** @description Replaced */
             200: {
                 headers: {
-                    /** @description The task's version, for If-Match */
+                    /** @description The task's (or list's) version, for If-Match */
                     ETag: string;
                     /** @description Present when this is the kept answer to an earlier request with the key */
                     "Idempotent-Replayed"?: "true";
@@ -1555,7 +1570,7 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
                 "Idempotency-Key"?: string;
-                /** @description Apply only if the task is still at this ETag (as in "3"); else 412 */
+                /** @description Apply only if the task (or list) is still at this ETag (as in "3"); else 412 */
                 "If-Match"?: string;
             };
             path: {
@@ -1699,7 +1714,7 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
                 "Idempotency-Key"?: string;
-                /** @description Apply only if the task is still at this ETag (as in "3"); else 412 */
+                /** @description Apply only if the task (or list) is still at this ETag (as in "3"); else 412 */
                 "If-Match"?: string;
             };
             path: {
@@ -1718,7 +1733,7 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
-                    /** @description The task's version, for If-Match */
+                    /** @description The task's (or list's) version, for If-Match */
                     ETag: string;
                     /** @description Present when this is the kept answer to an earlier request with the key */
                     "Idempotent-Replayed"?: "true";
@@ -1847,7 +1862,7 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
                 "Idempotency-Key"?: string;
-                /** @description Apply only if the task is still at this ETag (as in "3"); else 412 */
+                /** @description Apply only if the task (or list) is still at this ETag (as in "3"); else 412 */
                 "If-Match"?: string;
             };
             path: {
@@ -1862,7 +1877,7 @@ export interface operations {
             /** @description Toggled */
             200: {
                 headers: {
-                    /** @description The task's version, for If-Match */
+                    /** @description The task's (or list's) version, for If-Match */
                     ETag: string;
                     /** @description Present when this is the kept answer to an earlier request with the key */
                     "Idempotent-Replayed"?: "true";
@@ -2008,7 +2023,7 @@ export interface operations {
             /** @description Moved */
             200: {
                 headers: {
-                    /** @description The task's version, for If-Match */
+                    /** @description The task's (or list's) version, for If-Match */
                     ETag: string;
                     /** @description Present when this is the kept answer to an earlier request with the key */
                     "Idempotent-Replayed"?: "true";
@@ -2313,7 +2328,7 @@ export interface operations {
             /** @description Created (or created before by the same request) */
             201: {
                 headers: {
-                    /** @description The task's version, for If-Match */
+                    /** @description The task's (or list's) version, for If-Match */
                     ETag: string;
                     Location: string;
                     /** @description Present when this is the kept answer to an earlier request with the key */
@@ -2435,7 +2450,7 @@ export interface operations {
             /** @description The list */
             200: {
                 headers: {
-                    /** @description The task's version, for If-Match */
+                    /** @description The task's (or list's) version, for If-Match */
                     ETag: string;
                     /** @description Present when this is the kept answer to an earlier request with the key */
                     "Idempotent-Replayed"?: "true";
@@ -2519,7 +2534,7 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
                 "Idempotency-Key"?: string;
-                /** @description Apply only if the task is still at this ETag (as in "3"); else 412 */
+                /** @description Apply only if the task (or list) is still at this ETag (as in "3"); else 412 */
                 "If-Match"?: string;
             };
             path: {
@@ -2661,7 +2676,7 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
                 "Idempotency-Key"?: string;
-                /** @description Apply only if the task is still at this ETag (as in "3"); else 412 */
+                /** @description Apply only if the task (or list) is still at this ETag (as in "3"); else 412 */
                 "If-Match"?: string;
             };
             path: {
@@ -2680,7 +2695,7 @@ export interface operations {
             /** @description Updated */
             200: {
                 headers: {
-                    /** @description The task's version, for If-Match */
+                    /** @description The task's (or list's) version, for If-Match */
                     ETag: string;
                     /** @description Present when this is the kept answer to an earlier request with the key */
                     "Idempotent-Replayed"?: "true";

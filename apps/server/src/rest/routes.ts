@@ -126,17 +126,18 @@ const envelope = <T extends z.ZodType>(data: T, meta: z.ZodType = zMeta) =>
   z.object({ data, meta });
 const json = (schema: z.ZodType) => ({ content: { "application/json": { schema } } });
 const errorResponse = (description: string) => ({ description, ...json(zError) });
-const etag = z.string().meta({ description: "The task's version, for If-Match", example: '"3"' });
+const etag = z
+  .string()
+  .meta({ description: "The task's (or list's) version, for If-Match", example: '"3"' });
 const idempotencyKey = z.string().optional().meta({
   description:
     'Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324"',
 });
 const writeHeaders = z.object({ "Idempotency-Key": idempotencyKey });
 const ifMatch = writeHeaders.extend({
-  "If-Match": z
-    .string()
-    .optional()
-    .meta({ description: 'Apply only if the task is still at this ETag (as in "3"); else 412' }),
+  "If-Match": z.string().optional().meta({
+    description: 'Apply only if the task (or list) is still at this ETag (as in "3"); else 412',
+  }),
 });
 const replayed = z
   .literal("true")
@@ -204,6 +205,14 @@ const zFeedMeta = zMeta
   })
   .meta({ id: "FeedMeta" });
 
+/** The list's query as a query string spells it: `parentId=null` for top-level tasks only. */
+const zTaskListRestQuery = zTaskListQuery.safeExtend({
+  parentId: z
+    .union([z.uuid(), z.literal("null")])
+    .optional()
+    .meta({ description: "One task's subtasks; `null`: top-level tasks only" }),
+});
+
 /** In registration order: a path's literal routes (…/stats) before its parameter routes (…/:id). */
 export const REST_ROUTES: RestRoute[] = [
   {
@@ -216,7 +225,7 @@ export const REST_ROUTES: RestRoute[] = [
     operation: {
       operationId: "listTasks",
       summary: "List the caller's tasks (filtered, sorted, cursor-paginated)",
-      requestParams: { path: userPath, query: zTaskListQuery },
+      requestParams: { path: userPath, query: zTaskListRestQuery },
       responses: {
         "200": { description: "One page", ...json(envelope(z.array(zTask), zListMeta)) },
         ...commonErrors,
@@ -244,6 +253,7 @@ export const REST_ROUTES: RestRoute[] = [
         },
         ...commonErrors,
         ...keyErrors,
+        "404": errorResponse("No such list (listId) or parent task (parentId) for this user"),
         "409": errorResponse(
           "The id is taken (by another task or another create), or the Idempotency-Key's request still runs",
         ),
@@ -262,7 +272,7 @@ export const REST_ROUTES: RestRoute[] = [
       operationId: "listTaskChanges",
       summary: "The change feed: tasks changed after a cursor, tombstones included",
       description:
-        "Without `since`, a full sync: every task, plus the deletions still retained. Each change is the task's latest state, at most once per page, in commit order; keep paging with `meta.nextCursor` and no change is missed or seen twice. A cursor older than the retained deletions is 410: sync again without `since`.",
+        "Tasks and lists (`kind`), the Inbox once it has changed. Without `since`, a full sync: every task and list, plus the deletions still retained. Each change is the task's latest state, at most once per page, in commit order; keep paging with `meta.nextCursor` and no change is missed or seen twice. A cursor older than the retained deletions is 410: sync again without `since`.",
       requestParams: { path: userPath, query: zTaskChangesQuery },
       responses: {
         "200": {
@@ -285,7 +295,7 @@ export const REST_ROUTES: RestRoute[] = [
       operationId: "streamTaskChanges",
       summary: "Live changes as Server-Sent Events",
       description:
-        "`text/event-stream`: first `event: ready` with `id: <cursor>` and `data: { cursor }` (where the stream starts: resume from it even before any change), then each change of the feed as `id: <cursor>`, `event: change`, `data: { id, deleted, task }`, first what the feed holds after `Last-Event-ID` (or `?since=`), then each change as it commits; without either, from now. A `: ping` comment at least every 15 s and a `retry:` hint; `event: end` with `data: { reason }` (`token_expired`, `shutdown`) before the server closes it. A client that does not keep up is disconnected; it resumes with Last-Event-ID.",
+        '`text/event-stream`: first `event: ready` with `id: <cursor>` and `data: { cursor }` (where the stream starts: resume from it even before any change), then each change of the feed as `id: <cursor>`, `event: change`, `data: { kind: "task", id, deleted, task }` or `data: { kind: "list", id, deleted, list }`, first what the feed holds after `Last-Event-ID` (or `?since=`), then each change as it commits; without either, from now. A `: ping` comment at least every 15 s and a `retry:` hint; `event: end` with `data: { reason }` (`token_expired`, `shutdown`) before the server closes it. A client that does not keep up is disconnected; it resumes with Last-Event-ID.',
       requestParams: {
         path: userPath,
         query: z.object({
@@ -338,7 +348,7 @@ export const REST_ROUTES: RestRoute[] = [
       operationId: "batchTasks",
       summary: "Several operations in order, atomically by default",
       description:
-        "1-100 operations (`create`, `update`, `setCompleted`, `delete`), in order; later ones may name ids created by earlier ones. Atomic (the default): one transaction; the first failure is the answer (its status, and `error.index` names the operation) and nothing is applied. `atomic: false`: each operation stands alone and answers for itself. Each operation counts against the rate limit.",
+        "1-100 operations (`create`, `update`, `setCompleted`, `delete`, `move`), in order; later ones may name ids created by earlier ones. Atomic (the default): one transaction; the first failure is the answer (its status, and `error.index` names the operation) and nothing is applied. `atomic: false`: each operation stands alone and answers for itself. Each operation counts against the rate limit.",
       requestParams: { path: userPath, header: writeHeaders },
       requestBody: json(zTaskBatchInput),
       responses: {

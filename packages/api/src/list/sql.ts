@@ -8,7 +8,10 @@ import { iso, type Statement } from "../sql.ts";
  * streams (trigger lists_change_xid), as a task's does.
  */
 
-/** A list row as the API's List: the one definition of its columns and wire shape. */
+/**
+ * A list row as the API's List: the one definition of its columns and wire shape. ORDER BY names
+ * columns as lists.<column>: a bare name would mean the output column (the key as text).
+ */
 export const LIST_COLUMNS = `id::text AS "id", name, color,
        convert_from(position, 'UTF8') AS "position", COALESCE(is_default, false) AS "isDefault",
        version, ${iso("created_at")} AS "createdAt", ${iso("updated_at")} AS "updatedAt"`;
@@ -19,7 +22,7 @@ export function listsStatement(userId: string): Statement {
     name: "list_all",
     text: `SELECT ${LIST_COLUMNS} FROM lists
  WHERE user_id = $1 AND deleted_at IS NULL
- ORDER BY position, id`,
+ ORDER BY lists.position, lists.id`,
     values: [userId],
   };
 }
@@ -56,7 +59,7 @@ export function listCountAndLast(userId: string): Statement {
     text: `SELECT count(*)::int AS "count",
        (SELECT convert_from(position, 'UTF8') FROM lists
          WHERE user_id = $1 AND deleted_at IS NULL
-         ORDER BY position DESC, id DESC LIMIT 1) AS "last"
+         ORDER BY lists.position DESC, lists.id DESC LIMIT 1) AS "last"
   FROM lists
  WHERE user_id = $1 AND deleted_at IS NULL`,
     values: [userId],
@@ -136,7 +139,7 @@ export function listIds(userId: string, movingId: string): Statement {
     name: "list_ids",
     text: `SELECT id::text AS "id" FROM lists
  WHERE user_id = $1 AND deleted_at IS NULL AND id <> $2::uuid
- ORDER BY position, id`,
+ ORDER BY lists.position, lists.id`,
     values: [userId, movingId],
   };
 }

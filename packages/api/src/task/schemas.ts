@@ -225,17 +225,24 @@ export const zTaskChangesInput = zTaskChangesQuery.prefault({});
 export type TaskChangesInput = z.infer<typeof zTaskChangesInput>;
 
 /**
- * One task's or list's latest state in the feed (`kind`): the task or the list, or a tombstone
- * (`deleted`, both null).
+ * One task's or list's latest state in the feed, told apart by `kind`: the task or the list, or a
+ * tombstone (`deleted`, task or list null). A task's change keeps the shape it always had.
  */
 export const zTaskChange = z
-  .object({
-    kind: z.enum(["task", "list"]),
-    id: z.string(),
-    deleted: z.boolean(),
-    task: zTask.nullable(),
-    list: zList.nullable(),
-  })
+  .discriminatedUnion("kind", [
+    z.object({
+      kind: z.literal("task"),
+      id: z.string(),
+      deleted: z.boolean(),
+      task: zTask.nullable(),
+    }),
+    z.object({
+      kind: z.literal("list"),
+      id: z.string(),
+      deleted: z.boolean(),
+      list: zList.nullable(),
+    }),
+  ])
   .meta({ id: "TaskChange" });
 export type TaskChange = z.infer<typeof zTaskChange>;
 

@@ -4,6 +4,7 @@ import { type OpenTestDatabase, openTestDatabase } from "@todo/db/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { z } from "zod";
 import { zList } from "../list/schemas.ts";
+import { insertList } from "../list/sql.ts";
 import { zMe } from "../root.ts";
 import type { Statement } from "../sql.ts";
 import { ensureUserStatement, meStatement } from "../user/sql.ts";
@@ -17,9 +18,12 @@ import {
   inboxFirstPlace,
   insertTask,
   listStatements,
+  lockListFirst,
+  nextSibling,
   purgeTombstonesStatement,
   readinessProbe,
   selectTask,
+  siblingIds,
   taskExists,
   taskStatsStatement,
   toggleStatement,
@@ -116,16 +120,18 @@ it("returns rows exactly in the shapes the procedures promise", async () => {
     .strict();
   // The feed holds a change back while any older transaction on the server still runs (other
   // suites write beside this one): read until it is released, as a client's next poll would.
+  // A list of the user's own (the Inbox as the user was born with it is not in the feed).
+  const listId = crypto.randomUUID();
+  await rows(insertList({ id: listId, userId, name: "Work", color: null, position: "a1" }));
   let feed = await rows(changesStatement(userId, FEED_START, 10));
   for (let i = 0; i < 200 && feed.length < 2; i++) {
-    expect(feed[0]?.withheld).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 25));
     feed = await rows(changesStatement(userId, FEED_START, 10));
   }
-  // The Inbox, made with the users row, then the deleted task.
+  // The deleted task, then the list.
   expect(feed.map((row) => feedRow.parse(row))).toMatchObject([
-    { kind: "list", changeId: inbox.listId, deleted: false, data: { name: "Inbox" } },
     { kind: "task", changeId: id, deleted: true, data: null },
+    { kind: "list", changeId: listId, deleted: false, data: { name: "Work", position: "a1" } },
   ]);
   const [nobody] = await rows(changesStatement(`user_${crypto.randomUUID()}`, FEED_START, 10));
   expect(nobody).toMatchObject({ purgedXid: "0", xid: null, changeId: null });
@@ -302,4 +308,59 @@ it("makes a task naming another user's list or parent impossible in the database
   await expect(
     handle.pool.query("UPDATE tasks SET list_id = $2 WHERE id = $1", [mine, otherInbox.listId]),
   ).rejects.toMatchObject({ code: "23503" });
+});
+
+it("reads a sibling group in key order from its index, never sorting it", async () => {
+  const userId = `user_${crypto.randomUUID()}`;
+  await rows(ensureUserStatement(userId));
+  const [inbox] = await rows(inboxFirstPlace(userId));
+  const parentId = crypto.randomUUID();
+  const client = await handle.pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query(
+      "SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off",
+    );
+    const plan = async (statement: Statement) => {
+      const result = await client.query({
+        text: `EXPLAIN ${statement.text}`,
+        values: statement.values,
+      });
+      return result.rows.map((r: { "QUERY PLAN": string }) => r["QUERY PLAN"]).join("\n");
+    };
+    const after = { position: "a0", id: crypto.randomUUID() };
+    const moving = crypto.randomUUID();
+    const statements: Array<[string, Statement]> = [
+      ["the Inbox's first key (every create)", inboxFirstPlace(userId)],
+      ["a list's first key", lockListFirst(userId, { listId: inbox.listId, parentId: null })],
+      ["a parent's first key", lockListFirst(userId, { listId: inbox.listId, parentId })],
+      [
+        "the next sibling",
+        nextSibling(userId, { listId: inbox.listId, parentId: null }, after, moving),
+      ],
+      ["the next subtask", nextSibling(userId, { listId: inbox.listId, parentId }, null, moving)],
+      [
+        "a group to rebalance",
+        siblingIds(userId, { listId: inbox.listId, parentId: null }, moving),
+      ],
+    ];
+    for (const [input, what] of [
+      [{ listId: inbox.listId, parentId: null }, "a list's top level in position order"],
+      [{ parentId }, "a parent's subtasks in position order, by parent alone"],
+    ] as const) {
+      const query = zTaskListInput.parse({ ...input, sort: "position", order: "desc" });
+      const [page] = listStatements(userId, query, undefined);
+      statements.push([what, (page as (take: number) => Statement)(21)]);
+    }
+    for (const [what, statement] of statements) {
+      const text = await plan(statement);
+      expect(text, `${what}:\n${text}`).not.toMatch(/(^|->)\s*Sort\s+\(/m);
+      expect(text, `${what}:\n${text}`).toMatch(
+        /Index (Only )?Scan( Backward)? using tasks_user_id_list_id_parent_id_position_id_idx/,
+      );
+    }
+  } finally {
+    await client.query("ROLLBACK");
+    client.release();
+  }
 });

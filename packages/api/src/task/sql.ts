@@ -153,7 +153,10 @@ export function listStatements(
       const value = input.sort === "position" ? `convert_to(${cast}, 'UTF8')` : cast;
       where.push(`(${key}, id) ${cmp} (${value}, ${params.add(cursor.id)}::uuid)`);
     }
-    const order = `ORDER BY tasks.${key} ${dir}, tasks.id ${dir}`;
+    // (Position order leads with parent_id, constant within the sibling group listed: PostgreSQL
+    // takes `parent_id IS NULL` as no constant, and would sort instead of reading the index in order.)
+    const group = input.sort === "position" ? `tasks.parent_id ${dir}, ` : "";
+    const order = `ORDER BY ${group}tasks.${key} ${dir}, tasks.id ${dir}`;
     return statement(
       `${SELECT}\n WHERE ${where.join(" AND ")}\n ${order}\n LIMIT ${params.add(take)}`,
       params,
@@ -218,7 +221,7 @@ export function inboxFirstPlace(userId: string): Statement {
        (SELECT convert_from(tasks.position, 'UTF8') FROM tasks
          WHERE tasks.user_id = $1 AND tasks.list_id = lists.id AND tasks.parent_id IS NULL
            AND tasks.deleted_at IS NULL
-         ORDER BY tasks.position, tasks.id LIMIT 1) AS "first"
+         ORDER BY tasks.parent_id, tasks.position, tasks.id LIMIT 1) AS "first"
   FROM lists
  WHERE lists.user_id = $1 AND lists.is_default AND lists.deleted_at IS NULL`,
     values: [userId],
@@ -228,7 +231,11 @@ export function inboxFirstPlace(userId: string): Statement {
 /** Where a task sits, in the words of the placement statements below. */
 export type Siblings = { listId: string; parentId: string | null };
 
-/** `parent_id` of a sibling group, and its parameter. */
+/**
+ * `parent_id` of a sibling group, and its parameter. Statements reading a group in order sort by
+ * parent_id first (constant within the group): PostgreSQL does not take `parent_id IS NULL` as a
+ * constant, and without it would sort the group instead of reading the index in order.
+ */
 const parentIs = (parentId: string | null, params: Params) =>
   parentId === null ? "parent_id IS NULL" : `parent_id = ${params.add(parentId)}::uuid`;
 
@@ -244,7 +251,7 @@ export function lockListFirst(userId: string, { listId, parentId }: Siblings): S
        (SELECT convert_from(tasks.position, 'UTF8') FROM tasks
          WHERE tasks.user_id = ${user} AND tasks.list_id = lists.id
            AND tasks.${parentIs(parentId, params)} AND tasks.deleted_at IS NULL
-         ORDER BY tasks.position, tasks.id LIMIT 1) AS "first"
+         ORDER BY tasks.parent_id, tasks.position, tasks.id LIMIT 1) AS "first"
   FROM lists
  WHERE lists.user_id = ${user} AND lists.id = ${list}::uuid AND lists.deleted_at IS NULL
    FOR NO KEY UPDATE OF lists`;
@@ -324,7 +331,7 @@ export function nextSibling(
   }
   const text = `SELECT convert_from(position, 'UTF8') AS "position" FROM tasks
  WHERE ${where.join(" AND ")}
- ORDER BY position, id LIMIT 1`;
+ ORDER BY tasks.parent_id, tasks.position, tasks.id LIMIT 1`;
   return statement(text, params);
 }
 
@@ -340,7 +347,7 @@ export function siblingIds(userId: string, group: Siblings, movingId: string): S
   ];
   const text = `SELECT id::text AS "id" FROM tasks
  WHERE ${where.join(" AND ")}
- ORDER BY position, id`;
+ ORDER BY tasks.parent_id, tasks.position, tasks.id`;
   return statement(text, params);
 }
 
@@ -526,7 +533,7 @@ export function clearCompletedStatement(userId: string): Statement {
 
 /**
  * One page of the caller's change feed after `after`, tasks and lists together in (change_xid, id)
- * order, tombstones included, with the feed position of the user's newest purged tombstone, the
+ * order (the Inbox once it has changed), tombstones included, with the feed position of the user's newest purged tombstone, the
  * snapshot's xmin and xmax (no cursor can name a transaction at or past it), whether changes after
  * `after` are held back for now (always one row, with null change columns when there is no
  * change). Each change's task or list comes as JSON in the API's shape.
@@ -539,6 +546,8 @@ export function clearCompletedStatement(userId: string): Statement {
 export function changesStatement(userId: string, after: FeedPosition, take: number): Statement {
   const since = (table: string) => `${table}.user_id = $1
        AND (${table}.change_xid, ${table}.id) > ($2::bigint, $3::uuid)`;
+  // The Inbox as the user was born with it is not a change (it enters the feed once it changes).
+  const changedList = "(lists.is_default IS NULL OR lists.version > 1)";
   return {
     name: "task_changes",
     text: `SELECT COALESCE(users.purged_xid, 0)::text AS "purgedXid",
@@ -546,7 +555,8 @@ export function changesStatement(userId: string, after: FeedPosition, take: numb
        caller.xmin::text AS "xmin",
        caller.xmax::text AS "xmax",
        (EXISTS (SELECT 1 FROM tasks WHERE ${since("tasks")} AND change_xid >= caller.xmin)
-        OR EXISTS (SELECT 1 FROM lists WHERE ${since("lists")} AND change_xid >= caller.xmin))
+        OR EXISTS (SELECT 1 FROM lists
+                    WHERE ${since("lists")} AND ${changedList} AND change_xid >= caller.xmin))
          AS "withheld",
        page.*
   FROM (SELECT $1::text AS id,
@@ -570,7 +580,7 @@ export function changesStatement(userId: string, after: FeedPosition, take: numb
                     CASE WHEN lists.deleted_at IS NULL
                          THEN (SELECT to_json(list) FROM (SELECT ${LIST_COLUMNS}) AS list) END
                FROM lists
-              WHERE ${since("lists")} AND lists.change_xid < caller.xmin
+              WHERE ${since("lists")} AND ${changedList} AND lists.change_xid < caller.xmin
               ORDER BY lists.change_xid, lists.id
               LIMIT $4)) AS changed
      ORDER BY changed.xid, changed.id

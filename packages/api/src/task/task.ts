@@ -582,13 +582,10 @@ export async function readChanges(
     .filter((row) => row.xid !== null)
     .map(({ xid, changeId: id, kind, deleted, data }) => ({
       position: { xid: xid as string, id },
-      change: {
-        kind,
-        id,
-        deleted,
-        task: kind === "task" ? (data as TaskDto | null) : null,
-        list: kind === "list" ? (data as ListDto | null) : null,
-      },
+      change:
+        kind === "task"
+          ? { kind, id, deleted, task: data as TaskDto | null }
+          : { kind, id, deleted, list: data as ListDto | null },
     }));
   return {
     found: found.slice(0, limit),
