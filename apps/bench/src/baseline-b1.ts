@@ -6,7 +6,15 @@ import type { AddressInfo } from "node:net";
 import express, { type Response } from "express";
 import jwt from "jsonwebtoken";
 import pg from "pg";
-import { createTask, LIST, TOGGLE, toTask } from "./baseline-sql.ts";
+import {
+  createTask,
+  LIST,
+  listPage,
+  MoveRefused,
+  moveTask,
+  TOGGLE,
+  toTask,
+} from "./baseline-sql.ts";
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const key = createSecretKey(Buffer.from(process.env.BENCH_SECRET ?? "", "utf8"));
@@ -28,6 +36,10 @@ app.use("/api/:user_id/tasks", (req, res, next) => {
   }
 });
 app.get("/api/:user_id/tasks", async (req, res) => {
+  // A list's page in manual order names the list; the rest of its query is the scenario's.
+  if (typeof req.query.listId === "string") {
+    return void send(res, 200, await listPage(pool, req.params.user_id, req.query.listId));
+  }
   const { rows } = await pool.query({ ...LIST, values: [req.params.user_id] });
   send(res, 200, rows.slice(0, 20).map(toTask));
 });
@@ -38,6 +50,15 @@ app.patch("/api/:user_id/tasks/:id/complete", async (req, res) => {
   const { rows } = await pool.query({ ...TOGGLE, values: [req.params.id, req.params.user_id] });
   if (rows[0]) send(res, 200, toTask(rows[0]));
   else send(res, 404, null);
+});
+app.post("/api/:user_id/tasks/:id/move", async (req, res) => {
+  try {
+    const afterId = req.body?.afterId ?? null;
+    send(res, 200, await moveTask(pool, req.params.user_id, req.params.id, afterId));
+  } catch (error) {
+    if (!(error instanceof MoveRefused)) throw error;
+    send(res, error.status, null);
+  }
 });
 
 const server = app.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {

@@ -1,8 +1,8 @@
 // Baseline B2: a bare tRPC v11 router on Express 5 (tRPC's own Express adapter), with B1's SQL
 // (pg, named prepared statements) and B1's token check (HS256 with jsonwebtoken, key made once,
 // algorithm pinned): what tRPC itself can do, so the product's tRPC surface is judged against it.
-// Procedures: task.list (query), task.create, task.toggle (mutations), the product's names and
-// inputs. Env: DATABASE_URL, PORT, BENCH_SECRET.
+// Procedures: task.list (query), task.create, task.toggle, task.move (mutations), the product's
+// names and inputs. Env: DATABASE_URL, PORT, BENCH_SECRET.
 import { createSecretKey } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { initTRPC, TRPCError } from "@trpc/server";
@@ -10,7 +10,15 @@ import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import express from "express";
 import jwt from "jsonwebtoken";
 import pg from "pg";
-import { createTask, LIST, TOGGLE, toTask } from "./baseline-sql.ts";
+import {
+  createTask,
+  LIST,
+  listPage,
+  MoveRefused,
+  moveTask,
+  TOGGLE,
+  toTask,
+} from "./baseline-sql.ts";
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 const key = createSecretKey(Buffer.from(process.env.BENCH_SECRET ?? "", "utf8"));
@@ -33,10 +41,17 @@ const object = (input: unknown) =>
 
 const router = t.router({
   task: t.router({
-    list: authed.query(async ({ ctx }) => {
-      const { rows } = await pool.query({ ...LIST, values: [ctx.userId] });
-      return rows.slice(0, 20).map(toTask);
-    }),
+    list: authed
+      // A list's page in manual order names the list; the rest of its input is the scenario's.
+      .input((input) => {
+        const { listId } = object(input);
+        return { listId: typeof listId === "string" ? listId : undefined };
+      })
+      .query(async ({ ctx, input }) => {
+        if (input.listId) return listPage(pool, ctx.userId, input.listId);
+        const { rows } = await pool.query({ ...LIST, values: [ctx.userId] });
+        return rows.slice(0, 20).map(toTask);
+      }),
     create: authed
       .input((input) => ({ title: String(object(input).title ?? "") }))
       .mutation(async ({ ctx, input }) => {
@@ -48,6 +63,19 @@ const router = t.router({
         const { rows } = await pool.query({ ...TOGGLE, values: [input.id, ctx.userId] });
         if (!rows[0]) throw new TRPCError({ code: "NOT_FOUND" });
         return toTask(rows[0]);
+      }),
+    move: authed
+      .input((input) => {
+        const { id, afterId } = object(input);
+        return { id: String(id ?? ""), afterId: typeof afterId === "string" ? afterId : null };
+      })
+      .mutation(async ({ ctx, input }) => {
+        try {
+          return await moveTask(pool, ctx.userId, input.id, input.afterId);
+        } catch (error) {
+          if (!(error instanceof MoveRefused)) throw error;
+          throw new TRPCError({ code: error.status === 404 ? "NOT_FOUND" : "CONFLICT" });
+        }
       }),
   }),
 });

@@ -1,8 +1,22 @@
-// The SQL both baselines run: the same intent as the product's queries (live tasks only: a deleted
+// The SQL the baselines run: the same intent as the product's queries (live tasks only: a deleted
 // task stays as a tombstone for the change feed), as named prepared statements (parsed and
-// planned once per connection).
+// planned once per connection). The list page in manual order and the move run the product's own
+// statements (its sql.ts builders), which return rows already in the API's task shape.
+import { keyBetween, spread } from "@todo/api/order";
+import type { TaskListInput } from "@todo/api/task/schemas";
+import {
+  listStatements,
+  lockLists,
+  lockTaskForMove,
+  moveTaskStatement,
+  nextSibling,
+  type Siblings,
+  setTaskPositions,
+  siblingIds,
+  taskPlace,
+} from "@todo/api/task/sql";
 import { generateKeyBetween } from "fractional-indexing";
-import type { Pool } from "pg";
+import type { Pool, PoolClient } from "pg";
 
 const COLUMNS =
   "id, title, description, completed, completed_at, priority, due_at, created_at, updated_at, version";
@@ -60,4 +74,102 @@ export function toTask(row: Row) {
     updatedAt: (row.updated_at as Date).toISOString(),
     version: row.version,
   };
+}
+
+/** What the product's task.list makes of the first page of a list's top level in manual order. */
+const POSITION_PAGE = {
+  status: "all",
+  parentId: null,
+  sort: "position",
+  order: "asc",
+  limit: 20,
+} as const satisfies Omit<TaskListInput, "listId">;
+
+/** The first page (20) of a list's top-level tasks in manual order, as the product reads it. */
+export async function listPage(pool: Pool, userId: string, listId: string) {
+  const [page] = listStatements(userId, { ...POSITION_PAGE, listId }, undefined);
+  if (!page) throw new Error("no statement for the page");
+  // limit + 1 rows, as the product reads them (the extra one says whether there is a next page).
+  const { rows } = await pool.query(page(POSITION_PAGE.limit + 1));
+  return rows.slice(0, POSITION_PAGE.limit);
+}
+
+type Place = Siblings & { position: string };
+
+/** Not found (404) or changed meanwhile (409), as the product answers them. */
+export class MoveRefused extends Error {
+  constructor(readonly status: 404 | 409) {
+    super(status === 404 ? "not found" : "changed meanwhile");
+  }
+}
+
+/**
+ * A move right after `afterId` (null: first among the task's own siblings), as the product's
+ * moveTask runs it, statement by statement in one transaction: where the task and `afterId` sit
+ * (unlocked), the lists locked, the task locked, `afterId` read again, the next sibling's key, a
+ * rebalance only when no short key is left, and the update. Of the product's checks, only those
+ * that send no statement are left out.
+ */
+export async function moveTask(pool: Pool, userId: string, taskId: string, afterId: string | null) {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query("BEGIN");
+    const moved = await moveIn(client, userId, taskId, afterId);
+    await client.query("COMMIT");
+    return moved;
+  } catch (error) {
+    await client.query("ROLLBACK").catch((rollbackError: Error) => {
+      broken = rollbackError;
+    });
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function moveIn(tx: PoolClient, userId: string, taskId: string, afterId: string | null) {
+  const placeOf = async (id: string, lock = false) =>
+    (await tx.query<Place>(taskPlace(userId, id, lock))).rows[0];
+  const from = await placeOf(taskId);
+  if (!from) throw new MoveRefused(404);
+  const after = afterId ? await placeOf(afterId) : null;
+  if (afterId && !after) throw new MoveRefused(404);
+  let to: Siblings = after
+    ? { listId: after.listId, parentId: after.parentId }
+    : { listId: from.listId, parentId: null };
+  // A subtask stays under its parent, whose place the product reads.
+  if (!after && from.parentId !== null) {
+    const parent = await placeOf(from.parentId);
+    if (!parent) throw new MoveRefused(404);
+    to = { listId: parent.listId, parentId: from.parentId };
+  }
+  const locked = await tx.query<{ id: string }>(lockLists(userId, [from.listId, to.listId]));
+  if (!locked.rows.some((l) => l.id === to.listId)) throw new MoveRefused(404);
+  const [task] = (await tx.query<{ listId: string }>(lockTaskForMove(userId, taskId))).rows;
+  if (!task) throw new MoveRefused(404);
+  if (task.listId !== from.listId) throw new MoveRefused(409);
+  if (to.parentId !== null) await placeOf(to.parentId, true);
+  let anchor: { id: string; position: string } | null = null;
+  if (afterId) {
+    const now = await placeOf(afterId);
+    if (!now || now.listId !== to.listId || now.parentId !== to.parentId) {
+      throw new MoveRefused(409);
+    }
+    anchor = { id: afterId, position: now.position };
+  }
+  const next = (await tx.query<{ position: string }>(nextSibling(userId, to, anchor, taskId)))
+    .rows[0];
+  let position = keyBetween(anchor?.position ?? null, next?.position ?? null);
+  if (position === null) {
+    const ids = (await tx.query<{ id: string }>(siblingIds(userId, to, taskId))).rows.map(
+      (r) => r.id,
+    );
+    const { keys, placed } = spread(ids, anchor?.id ?? null);
+    await tx.query(setTaskPositions(userId, ids, keys));
+    position = placed;
+  }
+  const [moved] = (await tx.query(moveTaskStatement(userId, taskId, { ...to, position }))).rows;
+  if (!moved) throw new MoveRefused(404);
+  return moved;
 }

@@ -19,29 +19,39 @@ export type Dataset = {
 export const userIdOf = (n: number) => `bench-user-${String(n).padStart(6, "0")}`;
 
 /**
- * The id the dataset gave the i-th task of a user: md5(user || ':' || i) with the version (4) and
- * variant (10xx) bits set, as the API accepts only RFC 9562 UUIDs. Mirrors TASK_ID_SQL.
+ * A dataset id: md5 of `name` with the version (4) and variant (10xx) bits set, as the API accepts
+ * only RFC 9562 UUIDs. Mirrors uuidSql.
  */
-export function taskIdOf(userId: string, i: number): string {
-  const h = createHash("md5").update(`${userId}:${i}`).digest("hex");
+function uuidOf(name: string): string {
+  const h = createHash("md5").update(name).digest("hex");
   const variant = ((Number.parseInt(h[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-const TASK_ID_SQL = `(substr(h, 1, 12) || '4' || substr(h, 14, 3)
-    || substr('89ab', 1 + (('x' || substr(h, 17, 1))::bit(4)::int & 3), 1)
-    || substr(h, 18, 15))::uuid`;
+/** uuidOf in SQL, from `h`, an expression of the md5 hex digest. */
+const uuidSql = (h: string) => `(substr(${h}, 1, 12) || '4' || substr(${h}, 14, 3)
+    || substr('89ab', 1 + (('x' || substr(${h}, 17, 1))::bit(4)::int & 3), 1)
+    || substr(${h}, 18, 15))::uuid`;
 
-// Each user's tasks sit in the Inbox (made with the users row), newest (i = 1) first: i - 1 as a
-// fractional-indexing integer key of one length ("d" and four base-62 digits), as the migration
-// that introduced positions placed existing tasks.
+/** The id the dataset gave the i-th task of a user: uuidOf(user || ':' || i). */
+export const taskIdOf = (userId: string, i: number): string => uuidOf(`${userId}:${i}`);
+
+/**
+ * The id the dataset gave a user's Inbox: uuidOf(user || ':inbox'), so that a request can name it
+ * without looking it up.
+ */
+export const inboxIdOf = (userId: string): string => uuidOf(`${userId}:inbox`);
+
+// Each user's tasks sit at the top level of the Inbox (made with the users row, then given its
+// inboxIdOf id), newest (i = 1) first: i - 1 as a fractional-indexing integer key of one length
+// ("d" and four base-62 digits), as the migration that introduced positions placed existing tasks.
 const B62 = "'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'";
 const POSITION_SQL = `convert_to('d' || ${[238_328, 3_844, 62, 1]
   .map((unit) => `substr(${B62}, ((i - 1) / ${unit} % 62) + 1, 1)`)
   .join(" || ")}, 'UTF8')`;
 
 /** Bumped whenever the generated data changes shape, so an old dataset is not reused. */
-const DATASET_VERSION = 3;
+const DATASET_VERSION = 4;
 
 function migrationsHash(): string {
   const hash = createHash("sha256");
@@ -92,6 +102,8 @@ export async function ensureDataset(
       `INSERT INTO users (id) SELECT 'bench-user-' || lpad(n::text, 6, '0') FROM generate_series(1, $1) n`,
       [users],
     );
+    // Before any task names it (the Inbox's trigger gave it a random id).
+    await c.query(`UPDATE lists SET id = ${uuidSql("md5(user_id || ':inbox')")} WHERE is_default`);
     // In slices of users, so progress can be reported and no single statement runs for minutes.
     const slice = Math.max(1, Math.floor(200_000 / Math.max(1, tasksPerUser)));
     for (let first = 1; first <= users; first += slice) {
@@ -99,7 +111,7 @@ export async function ensureDataset(
       await c.query(
         `INSERT INTO tasks (id, user_id, list_id, position, title, description, completed,
                             completed_at, priority, due_at, created_at, updated_at, version)
-         SELECT ${TASK_ID_SQL}, uid, inbox.id, ${POSITION_SQL}, 'Task ' || i,
+         SELECT ${uuidSql("h")}, uid, inbox.id, ${POSITION_SQL}, 'Task ' || i,
                 CASE WHEN i % 2 = 0 THEN 'Seeded task' END,
                 i % 3 = 0, CASE WHEN i % 3 = 0 THEN now() END,
                 (ARRAY['low', 'medium', 'high'])[1 + i % 3]::"Priority",

@@ -1,5 +1,6 @@
 import type { GeneratorResult, Scenario, Target } from "./generator.ts";
 import type { OpenLoopResult } from "./open-loop.ts";
+import { SCENARIO_DESCRIPTIONS } from "./requests.ts";
 
 export type Row = GeneratorResult & {
   durationSeconds: number;
@@ -247,6 +248,12 @@ export function renderMarkdown(
     ...summary.map(
       (s) =>
         `| ${s.scenario} | ${LABEL[s.target]} | ${f(s.requestsPerSecond)} | ${f(s.p50, 1)} | ${s.p95 === null ? "–" : f(s.p95, 1)} | ${f(s.p99, 1)} | ${s.serverErrors} | ${s.errors} | ${s.non2xx} | ${f(s.serverCpuPercent)} | ${f(s.generatorCpuPercent)} | ${f(s.peakRssMb)} | ${f(s.vsB0, 2)} | ${f(s.vsB1, 2)} | ${f(s.vsB2, 2)} |`,
+    ),
+    "",
+    "| scenario | what |",
+    "| --- | --- |",
+    ...[...new Set(summary.map((s) => s.scenario))].map(
+      (s) => `| ${s} | ${SCENARIO_DESCRIPTIONS[s]} |`,
     ),
     "",
     "| target | measured | met |",

@@ -24,6 +24,7 @@ import { listeningUrl } from "./listening.ts";
 import type { OpenLoopConfig, OpenLoopResult } from "./open-loop.ts";
 import { onCore, pinPostgresWhileRunning } from "./processes.ts";
 import { type Extras, type OpenLoopRow, type Row, renderMarkdown, summarize } from "./report.ts";
+import { SCENARIO_DESCRIPTIONS } from "./requests.ts";
 import { nodeOf } from "./runtime.ts";
 import { writeTokens } from "./tokens.ts";
 
@@ -108,7 +109,7 @@ const connections = Number(values.connections);
 const openConnections = Number(values["open-connections"] ?? (smoke ? 50 : 1_000));
 const SMALL = { users: 100, tasksPerUser: 100 }; // 10,000 rows, against the full 1,000,000
 const SECRET = "bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
-const ALL_SCENARIOS: Scenario[] = ["S1", "S2", "S3", "S4", "S5"];
+const ALL_SCENARIOS = Object.keys(SCENARIO_DESCRIPTIONS) as Scenario[];
 const SCENARIOS = values.scenarios
   ? ALL_SCENARIOS.filter((s) => (values.scenarios as string).split(",").includes(s))
   : ALL_SCENARIOS;

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
 import type { Extras, Row } from "../src/report.ts";
+import { SCENARIO_DESCRIPTIONS } from "../src/requests.ts";
 
 it("runs every scenario against B0, B1, B2 and the product (REST and tRPC), then every other measurement, without errors", async () => {
   const out = await mkdtemp(join(tmpdir(), "todo-bench-"));
@@ -33,7 +34,9 @@ it("runs every scenario against B0, B1, B2 and the product (REST and tRPC), then
     const { runs, ...extras } = JSON.parse(await readFile(join(ran, "smoke.json"), "utf8")) as {
       runs: Row[];
     } & Extras;
-    expect(runs).toHaveLength(5 * 5);
+    // S1..S7, each on the five servers.
+    expect(runs).toHaveLength(7 * 5);
+    expect([...new Set(runs.map((r) => r.scenario))]).toEqual(Object.keys(SCENARIO_DESCRIPTIONS));
     for (const run of runs) {
       const what = `${run.scenario} ${run.target}`;
       expect(run.requests, what).toBeGreaterThan(0);
@@ -59,6 +62,9 @@ it("runs every scenario against B0, B1, B2 and the product (REST and tRPC), then
     const markdown = await readFile(join(out, "smoke.md"), "utf8");
     expect(markdown).toContain(`## Node ${major}`);
     expect(markdown).toContain("| target | measured | met |");
+    for (const [scenario, what] of Object.entries(SCENARIO_DESCRIPTIONS)) {
+      expect(markdown).toContain(`| ${scenario} | ${what} |`);
+    }
     expect(markdown).toContain("S1 tRPC throughput ≥ 0.90 × B2");
     expect(markdown).toContain("token verification ≤ 5%");
   } finally {
