@@ -1,11 +1,11 @@
-// `pnpm db:seed [--users N] [--tasks M]`: demo users and tasks (@todo/db/seed) in the database of
-// DIRECT_URL / DATABASE_URL, then development tokens for the first three users.
+// `pnpm db:seed [--users N] [--tasks M]`: demo users, lists and tasks (@todo/db/seed) in the
+// database of DIRECT_URL / DATABASE_URL, then development tokens for the first three users.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { signHs256Token } from "@todo/api/auth";
 import { createDb } from "@todo/db/client";
 import { DEFAULT_DATABASE_URL } from "@todo/db/defaults";
-import { seedDatabase, whyNotSeedable } from "@todo/db/seed";
+import { SEED_LISTS, seedDatabase, whyNotSeedable } from "@todo/db/seed";
 import { readDevSecret } from "../src/dev-secret.ts";
 
 const { values } = parseArgs({
@@ -32,9 +32,9 @@ if (problem) {
 }
 
 try {
-  const { userIds, created } = await seedDatabase({ db, users, tasksPerUser, log });
+  const { userIds, created, createdLists } = await seedDatabase({ db, users, tasksPerUser, log });
   log(
-    `Seeded ${users} users × ${tasksPerUser} tasks: ${created} new (existing ones kept) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    `Seeded ${users} users × ${tasksPerUser} tasks in ${SEED_LISTS.length + 1} lists: ${created} new tasks, ${createdLists} new lists (existing ones kept) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
   const secret =
     process.env.BETTER_AUTH_SECRET ??

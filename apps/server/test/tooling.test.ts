@@ -26,15 +26,25 @@ function env(extra: Record<string, string> = {}) {
   return { ...rest, DATABASE_URL: database.url, ...extra };
 }
 
-async function count(sql: string) {
+async function rows(sql: string) {
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
-    return Number((await client.query(sql)).rows[0].n);
+    return (await client.query(sql)).rows;
   } finally {
     await client.end();
   }
 }
+
+async function count(sql: string) {
+  return Number((await rows(sql))[0].n);
+}
+
+/** Every seeded row as the seed wrote it, to compare two runs. */
+const snapshot = async () => ({
+  lists: await rows("SELECT * FROM lists ORDER BY id"),
+  tasks: await rows("SELECT * FROM tasks ORDER BY id"),
+});
 
 describe("pnpm db:seed", () => {
   it("fills the database idempotently and prints working tokens", async () => {
@@ -44,11 +54,61 @@ describe("pnpm db:seed", () => {
         env: env({ BETTER_AUTH_SECRET: TEST_SECRET }),
       });
     const first = await run();
-    expect(first.stderr).toContain("42 new");
+    expect(first.stderr).toContain(": 42 new tasks, 21 new lists");
+    const seeded = await snapshot();
     const second = await run();
-    expect(second.stderr).toContain("0 new");
+    expect(second.stderr).toContain(": 0 new tasks, 0 new lists");
+    expect(await snapshot()).toEqual(seeded);
     expect(await count("SELECT count(*) AS n FROM users WHERE id LIKE 'seed-user-%'")).toBe(7);
     expect(await count("SELECT count(*) AS n FROM tasks")).toBe(42);
+    expect(
+      await rows("SELECT user_id, count(*)::int AS n FROM tasks GROUP BY user_id ORDER BY user_id"),
+    ).toEqual(Array.from({ length: 7 }, (_, u) => ({ user_id: `seed-user-000${u + 1}`, n: 6 })));
+
+    // Each user: the Inbox first, then three more lists with colors, in fractional-indexing order.
+    const lists = await rows(
+      `SELECT user_id, name, color, is_default, convert_from(position, 'UTF8') AS key
+         FROM lists ORDER BY user_id, position`,
+    );
+    expect(lists).toHaveLength(28);
+    for (let u = 0; u < 7; u++) {
+      const own = lists.filter((list) => list.user_id === `seed-user-000${u + 1}`);
+      expect(own.map((list) => list.name)).toEqual(["Inbox", "Work", "Personal", "Groceries"]);
+      expect(own.map((list) => list.is_default)).toEqual([true, null, null, null]);
+      expect(own.slice(1).map((list) => list.color)).toEqual([
+        expect.stringMatching(/^#[0-9a-f]{6}$/),
+        expect.stringMatching(/^#[0-9a-f]{6}$/),
+        expect.stringMatching(/^#[0-9a-f]{6}$/),
+      ]);
+      expect(new Set(own.map((list) => list.key)).size).toBe(4);
+    }
+    // Tasks in every list; every user has subtasks, each of a top-level task of the same list.
+    expect(
+      await count(
+        "SELECT count(DISTINCT list_id) AS n FROM tasks WHERE user_id = 'seed-user-0001'",
+      ),
+    ).toBe(4);
+    const subtasks = await rows(
+      `SELECT count(*)::int AS n, count(DISTINCT t.user_id)::int AS users,
+              count(*) FILTER (WHERE parent.list_id = t.list_id AND parent.parent_id IS NULL)::int AS placed
+         FROM tasks t JOIN tasks parent ON parent.user_id = t.user_id AND parent.id = t.parent_id`,
+    );
+    expect(subtasks[0]).toEqual({ n: expect.any(Number), users: 7, placed: subtasks[0].n });
+    // No two siblings share a position.
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM (SELECT 1 FROM tasks
+           GROUP BY user_id, list_id, parent_id, position HAVING count(*) > 1) AS shared`,
+      ),
+    ).toBe(0);
+    // Labels from the small set, up to three, never twice on a task (ignoring case).
+    const labelled = await rows("SELECT labels FROM tasks WHERE cardinality(labels) > 0");
+    expect(labelled.length).toBeGreaterThan(0);
+    for (const { labels } of labelled) {
+      expect(labels.length).toBeLessThanOrEqual(3);
+      expect(new Set(labels.map((label: string) => label.toLowerCase())).size).toBe(labels.length);
+      for (const label of labels) expect(["work", "home", "errand", "urgent"]).toContain(label);
+    }
 
     const lines = first.stdout.trim().split("\n");
     expect(lines).toHaveLength(3);
