@@ -7,11 +7,21 @@ import {
   retryLink,
   splitLink,
 } from "@trpc/client";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { EventSource as HeaderEventSource } from "eventsource";
 
 // Errors of every call are TRPCClientError: `error.data.code`, `error.data.httpStatus`, ….
 export { TRPCClientError } from "@trpc/client";
 export type { AppRouter };
+
+/** Every procedure's input and output types, by path: `RouterOutputs["list"]["byId"]` is a List. */
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+/** The API's data as the tRPC client returns it. */
+export type Task = RouterOutputs["task"]["byId"];
+export type List = RouterOutputs["list"]["byId"];
+export type LabelCount = RouterOutputs["task"]["labels"][number];
+export type Change = RouterOutputs["task"]["changes"]["changes"][number];
 
 export type ClientOptions = {
   /** The server's base URL, e.g. https://api.example.com */

@@ -1,8 +1,8 @@
 import createFetchClient from "openapi-fetch";
 import type { ClientOptions } from "./index.ts";
-import type { paths } from "./rest-schema.ts";
+import type { components, paths } from "./rest-schema.ts";
 
-export type { paths };
+export type { components, paths };
 
 /**
  * A typed REST client (openapi-fetch over the types generated from /api/openapi.json):

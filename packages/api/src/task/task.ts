@@ -155,7 +155,7 @@ export async function createTask(scope: Scope, input: TaskCreate): Promise<TaskD
     // Into a named list or under a parent: placed under the list's lock (see placeFirst).
     const inserted = await inTransaction(scope, async (inside) => {
       const tx = { ...scope, ...inside };
-      const place = await placeFirst(tx, input.listId, input.parentId ?? null);
+      const place = await placeFirst(tx, id, input.listId, input.parentId ?? null);
       const statement = insertTask({
         id,
         userId,
@@ -286,6 +286,7 @@ async function taskKey(
  */
 async function placeFirst(
   tx: Scope,
+  newId: string,
   listId: string | undefined,
   parentId: string | null,
 ): Promise<Place> {
@@ -299,7 +300,7 @@ async function placeFirst(
     if (held.listId !== group.listId || held.parentId !== null) throw changedMeanwhile();
   }
   const key = keyBetween(null, list.first);
-  return { ...group, position: key ?? (await taskKey(tx, group, null, "")) };
+  return { ...group, position: key ?? (await taskKey(tx, group, null, newId)) };
 }
 
 /**
