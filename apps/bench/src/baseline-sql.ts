@@ -18,8 +18,10 @@ import {
 import { generateKeyBetween } from "fractional-indexing";
 import type { Pool, PoolClient } from "pg";
 
-const COLUMNS =
-  "id, title, description, completed, completed_at, priority, due_at, created_at, updated_at, version";
+// Every field of the API's task, as the product returns it (its list, parent, key and labels too).
+const COLUMNS = `id, title, description, completed, completed_at, priority, due_at, created_at, updated_at,
+  version, list_id, parent_id, convert_from(position, 'UTF8') AS position,
+  COALESCE(labels, '{}') AS labels`;
 
 export const LIST = {
   name: "bench_list",
@@ -33,7 +35,7 @@ export const INBOX_FIRST = {
                 (SELECT convert_from(tasks.position, 'UTF8') FROM tasks
                   WHERE tasks.user_id = $1 AND tasks.list_id = lists.id AND tasks.parent_id IS NULL
                     AND tasks.deleted_at IS NULL
-                  ORDER BY tasks.position, tasks.id LIMIT 1) AS first
+                  ORDER BY tasks.parent_id, tasks.position, tasks.id LIMIT 1) AS first
            FROM lists WHERE lists.user_id = $1 AND lists.is_default AND lists.deleted_at IS NULL`,
 };
 export const CREATE = {
@@ -73,6 +75,10 @@ export function toTask(row: Row) {
     createdAt: (row.created_at as Date).toISOString(),
     updatedAt: (row.updated_at as Date).toISOString(),
     version: row.version,
+    listId: row.list_id,
+    parentId: row.parent_id,
+    position: row.position,
+    labels: row.labels,
   };
 }
 

@@ -99,3 +99,37 @@ export async function purgeInBatches(
 /** Date.prototype.toISOString's format, computed by PostgreSQL. */
 export const iso = (column: string) =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * Purges up to `batch` tombstones of a feed table (tasks, lists) deleted more than `retentionDays`
+ * ago, of every user, those `ready` (an SQL condition on the row) allows, and moves each affected
+ * user's purge horizon up to the newest feed position it removed, in one statement.
+ */
+export function purgeFeedTombstones(
+  table: "tasks" | "lists",
+  ready: string,
+  retentionDays: number,
+  batch: number,
+): Statement {
+  return {
+    name: `${table}_purge_tombstones`,
+    text: `WITH doomed AS (
+  SELECT id FROM ${table}
+   WHERE deleted_at < now() - make_interval(days => $1::int)
+     AND ${ready}
+   LIMIT $2
+   FOR UPDATE SKIP LOCKED
+), gone AS (
+  DELETE FROM ${table} USING doomed WHERE ${table}.id = doomed.id
+  RETURNING ${table}.user_id, ${table}.change_xid, ${table}.id
+), horizons AS (
+  UPDATE users SET purged_xid = newest.change_xid, purged_id = newest.id
+    FROM (SELECT DISTINCT ON (user_id) user_id, change_xid, id
+            FROM gone ORDER BY user_id, change_xid DESC, id DESC) AS newest
+   WHERE users.id = newest.user_id
+     AND (users.purged_xid, users.purged_id) < (newest.change_xid, newest.id)
+)
+SELECT count(*)::int AS "purged" FROM gone`,
+    values: [retentionDays, batch],
+  };
+}

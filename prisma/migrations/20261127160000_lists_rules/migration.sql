@@ -102,24 +102,14 @@ CREATE TRIGGER "lists_keep_inbox" BEFORE UPDATE OF "deleted_at", "is_default" ON
   FOR EACH ROW WHEN (OLD."is_default" AND (NEW."deleted_at" IS NOT NULL OR NEW."is_default" IS NULL))
   EXECUTE FUNCTION "lists_keep_inbox"();
 
--- List writes stamp their transaction and notify live streams, as task writes do: lists are in the
--- change feed now. The Inbox every user is born with is part of the account rather than a change:
--- it enters the feed (and wakes streams) once it changes, so a client that ignores lists sees the
--- feed it always saw.
+-- List writes stamp their transaction and notify live streams with the tasks' function: lists are
+-- in the change feed now. The Inbox every user is born with is part of the account rather than a
+-- change: it is only stamped (the function of the previous migration), and enters the feed (and
+-- wakes streams) once it changes, so a client that ignores lists sees the feed it always saw.
 DROP TRIGGER "lists_change_xid" ON "lists";
-DROP FUNCTION "lists_change_xid"();
-CREATE FUNCTION "lists_change_xid"() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  NEW.change_xid := pg_current_xact_id()::text::bigint;
-  IF NEW."is_default" IS NULL OR NEW."version" > 1 THEN
-    PERFORM pg_notify('task_changes', json_build_object(
-      'u', NEW.user_id,
-      'x', NEW.change_xid::text,
-      't', floor(extract(epoch FROM now()) * 1000)::bigint
-    )::text);
-  END IF;
-  RETURN NEW;
-END
-$$;
 CREATE TRIGGER "lists_change_xid" BEFORE INSERT OR UPDATE ON "lists"
-  FOR EACH ROW EXECUTE FUNCTION "lists_change_xid"();
+  FOR EACH ROW WHEN (NEW."is_default" AND NEW."version" = 1)
+  EXECUTE FUNCTION "lists_change_xid"();
+CREATE TRIGGER "lists_change_notify" BEFORE INSERT OR UPDATE ON "lists"
+  FOR EACH ROW WHEN (NEW."is_default" IS NULL OR NEW."version" > 1)
+  EXECUTE FUNCTION "tasks_change_xid"();

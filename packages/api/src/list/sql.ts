@@ -1,4 +1,4 @@
-import { iso, type Statement } from "../sql.ts";
+import { iso, purgeFeedTombstones, type Statement } from "../sql.ts";
 
 /**
  * All SQL of the list domain. Every statement names the caller's id (`user_id = $1`): nothing in
@@ -201,31 +201,12 @@ export const purgeListsLock: Statement = {
 };
 
 /**
- * Purges up to `batch` list tombstones deleted more than `retentionDays` ago whose tasks are all
- * purged already (a list's purge would otherwise take its task tombstones unseen), and moves each
- * affected user's feed horizon up, as purgeTombstonesStatement does for tasks.
+ * Purges up to `batch` list tombstones past the retention whose tasks are all purged already (a
+ * list's purge would otherwise take its task tombstones unseen), moving each affected user's feed
+ * horizon past them (purgeFeedTombstones).
  */
 export function purgeListsStatement(retentionDays: number, batch: number): Statement {
-  return {
-    name: "list_purge_tombstones",
-    text: `WITH doomed AS (
-  SELECT id FROM lists
-   WHERE deleted_at < now() - make_interval(days => $1::int)
-     AND NOT EXISTS (SELECT 1 FROM tasks
-                      WHERE tasks.user_id = lists.user_id AND tasks.list_id = lists.id)
-   LIMIT $2
-   FOR UPDATE SKIP LOCKED
-), gone AS (
-  DELETE FROM lists USING doomed WHERE lists.id = doomed.id
-  RETURNING lists.user_id, lists.change_xid, lists.id
-), horizons AS (
-  UPDATE users SET purged_xid = newest.change_xid, purged_id = newest.id
-    FROM (SELECT DISTINCT ON (user_id) user_id, change_xid, id
-            FROM gone ORDER BY user_id, change_xid DESC, id DESC) AS newest
-   WHERE users.id = newest.user_id
-     AND (users.purged_xid, users.purged_id) < (newest.change_xid, newest.id)
-)
-SELECT count(*)::int AS "purged" FROM gone`,
-    values: [retentionDays, batch],
-  };
+  const ready = `NOT EXISTS (SELECT 1 FROM tasks
+                      WHERE tasks.user_id = lists.user_id AND tasks.list_id = lists.id)`;
+  return purgeFeedTombstones("lists", ready, retentionDays, batch);
 }

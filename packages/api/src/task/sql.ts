@@ -1,5 +1,5 @@
 import { LIST_COLUMNS } from "../list/sql.ts";
-import { iso, type Statement } from "../sql.ts";
+import { iso, purgeFeedTombstones, type Statement } from "../sql.ts";
 import { type Cursor, type FeedPosition, isDateSort } from "./cursor.ts";
 import type { TaskListInput, TaskSort } from "./schemas.ts";
 
@@ -239,6 +239,15 @@ export type Siblings = { listId: string; parentId: string | null };
 const parentIs = (parentId: string | null, params: Params) =>
   parentId === null ? "parent_id IS NULL" : `parent_id = ${params.add(parentId)}::uuid`;
 
+/** The live tasks of a sibling group but the one being placed, as SQL conditions. */
+const siblingsOf = (userId: string, group: Siblings, movingId: string, params: Params) => [
+  `user_id = ${params.add(userId)}`,
+  `list_id = ${params.add(group.listId)}::uuid`,
+  parentIs(group.parentId, params),
+  "deleted_at IS NULL",
+  `id <> ${params.add(movingId)}::uuid`,
+];
+
 /**
  * Locks one of the caller's live lists for a placement in it (creates and moves there wait for
  * each other, and a deletion of the list waits for them), with the key of the first task of a
@@ -318,13 +327,7 @@ export function nextSibling(
   movingId: string,
 ): Statement {
   const params = new Params();
-  const where = [
-    `user_id = ${params.add(userId)}`,
-    `list_id = ${params.add(group.listId)}::uuid`,
-    parentIs(group.parentId, params),
-    "deleted_at IS NULL",
-    `id <> ${params.add(movingId)}::uuid`,
-  ];
+  const where = siblingsOf(userId, group, movingId, params);
   if (after) {
     const key = `convert_to(${params.add(after.position)}::text, 'UTF8')`;
     where.push(`(position, id) > (${key}, ${params.add(after.id)}::uuid)`);
@@ -338,13 +341,7 @@ export function nextSibling(
 /** The ids of a sibling group's live tasks in order, leaving out the task being moved. */
 export function siblingIds(userId: string, group: Siblings, movingId: string): Statement {
   const params = new Params();
-  const where = [
-    `user_id = ${params.add(userId)}`,
-    `list_id = ${params.add(group.listId)}::uuid`,
-    parentIs(group.parentId, params),
-    "deleted_at IS NULL",
-    `id <> ${params.add(movingId)}::uuid`,
-  ];
+  const where = siblingsOf(userId, group, movingId, params);
   const text = `SELECT id::text AS "id" FROM tasks
  WHERE ${where.join(" AND ")}
  ORDER BY tasks.parent_id, tasks.position, tasks.id`;
@@ -599,35 +596,16 @@ export const purgeLock: Statement = {
 };
 
 /**
- * Purges up to `batch` tombstones deleted more than `retentionDays` ago, of every user, and moves
- * each affected user's purge horizon up to the newest feed position it removed, in one statement.
+ * Purges up to `batch` task tombstones past the retention, of every user, and moves each affected
+ * user's feed horizon past them (purgeFeedTombstones). A parent goes after its subtasks'
+ * tombstones (a later batch or round): deleting it first would cascade to them without moving the
+ * horizon past them.
  */
 export function purgeTombstonesStatement(retentionDays: number, batch: number): Statement {
-  return {
-    name: "task_purge_tombstones",
-    text: `WITH doomed AS (
-  SELECT id FROM tasks
-   WHERE deleted_at < now() - make_interval(days => $1::int)
-     -- A parent goes after its subtasks' tombstones (a later batch or round): deleting it first
-     -- would cascade to them without moving the horizon past them.
-     AND NOT EXISTS (SELECT 1 FROM tasks AS sub
+  const ready = `NOT EXISTS (SELECT 1 FROM tasks AS sub
                       WHERE sub.user_id = tasks.user_id AND sub.list_id = tasks.list_id
-                        AND sub.parent_id = tasks.id)
-   LIMIT $2
-   FOR UPDATE SKIP LOCKED
-), gone AS (
-  DELETE FROM tasks USING doomed WHERE tasks.id = doomed.id
-  RETURNING tasks.user_id, tasks.change_xid, tasks.id
-), horizons AS (
-  UPDATE users SET purged_xid = newest.change_xid, purged_id = newest.id
-    FROM (SELECT DISTINCT ON (user_id) user_id, change_xid, id
-            FROM gone ORDER BY user_id, change_xid DESC, id DESC) AS newest
-   WHERE users.id = newest.user_id
-     AND (users.purged_xid, users.purged_id) < (newest.change_xid, newest.id)
-)
-SELECT count(*)::int AS "purged" FROM gone`,
-    values: [retentionDays, batch],
-  };
+                        AND sub.parent_id = tasks.id)`;
+  return purgeFeedTombstones("tasks", ready, retentionDays, batch);
 }
 
 /** Counts of the caller's tasks; overdue means open with a due date in the past. */
