@@ -88,6 +88,39 @@ describe("purge", () => {
     expect(await rowsOf(user)).toBe(2);
   });
 
+  it("purges a deleted list with its tasks and subtasks, each counted, and moves the horizon past them", async () => {
+    const user = newUser();
+    const call = (method: string, path: string, body?: unknown) =>
+      rest(server, method, `/api/${user.id}${path}`, { auth: user.auth, body });
+    const list = (await call("POST", "/lists", { name: "old" })).body.data;
+    const parent = (await call("POST", "/tasks", { title: "p", listId: list.id })).body.data;
+    await call("POST", "/tasks", { title: "s", parentId: parent.id });
+    const kept = (await call("POST", "/tasks", { title: "kept" })).body.data;
+    const cursor = (await call("GET", "/tasks/changes")).body.meta.nextCursor;
+    expect((await call("DELETE", `/lists/${list.id}`)).body.data.deletedTasks).toBe(2);
+    for (const table of ["tasks", "lists"]) {
+      await admin.query(
+        `UPDATE ${table} SET deleted_at = now() - interval '2 days' WHERE user_id = $1 AND deleted_at IS NOT NULL`,
+        [user.id],
+      );
+    }
+    const listsOf = async () =>
+      (await admin.query("SELECT count(*)::int AS n FROM lists WHERE user_id = $1", [user.id]))
+        .rows[0].n as number;
+    // Rounds until nothing is left to purge: the subtask before its parent, the tasks before
+    // their list, every one of them through the statements that move the horizon.
+    let purged = 0;
+    for (let round = 0; round < 5; round++) {
+      purged += (await purgeExpired(server.db, { retentionDays: 1 })).tombstones;
+    }
+    expect(await rowsOf(user)).toBe(1);
+    expect(await listsOf()).toBe(1);
+    expect(purged).toBeGreaterThanOrEqual(3);
+    // A cursor from before the deletions may have missed them: 410, sync again.
+    expect((await call("GET", `/tasks/changes?since=${cursor}`)).status).toBe(410);
+    expect((await call("GET", `/tasks/${kept.id}`)).status).toBe(200);
+  });
+
   it("purges Idempotency-Key answers after 24 hours", async () => {
     const user = newUser();
     const key = crypto.randomUUID();
