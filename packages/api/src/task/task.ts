@@ -175,7 +175,9 @@ export async function createTask(scope: Scope, input: TaskCreate): Promise<TaskD
       inboxFirstPlace(userId),
     );
     if (!place) return undefined;
-    // A new task goes first, before the Inbox's current first top-level task.
+    // A new task goes first, before the Inbox's current first top-level task. (No short key
+    // before it only if keys were written by hand: the task then ties, and the next move into
+    // the Inbox rebalances it; this hot path takes no list lock to rebalance under.)
     const statement = insertTask({
       id,
       userId,
