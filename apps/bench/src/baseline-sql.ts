@@ -11,6 +11,7 @@ import {
   moveTaskStatement,
   nextSibling,
   type Siblings,
+  selectTask,
   setTaskPositions,
   siblingIds,
   taskPlace,
@@ -101,6 +102,11 @@ export async function listPage(pool: Pool, userId: string, listId: string) {
 }
 
 type Place = Siblings & { position: string };
+type Keyed = { id: string; position: string };
+
+/** Whether `a` sorts before `b` among siblings, as the product compares them. */
+const sortsBefore = (a: Keyed, b: Keyed) =>
+  a.position < b.position || (a.position === b.position && a.id < b.id);
 
 /** Not found (404) or changed meanwhile (409), as the product answers them. */
 export class MoveRefused extends Error {
@@ -152,7 +158,7 @@ async function moveIn(tx: PoolClient, userId: string, taskId: string, afterId: s
   }
   const locked = await tx.query<{ id: string }>(lockLists(userId, [from.listId, to.listId]));
   if (!locked.rows.some((l) => l.id === to.listId)) throw new MoveRefused(404);
-  const [task] = (await tx.query<{ listId: string }>(lockTaskForMove(userId, taskId))).rows;
+  const [task] = (await tx.query<Place>(lockTaskForMove(userId, taskId))).rows;
   if (!task) throw new MoveRefused(404);
   if (task.listId !== from.listId) throw new MoveRefused(409);
   if (to.parentId !== null) await placeOf(to.parentId, true);
@@ -164,8 +170,14 @@ async function moveIn(tx: PoolClient, userId: string, taskId: string, afterId: s
     }
     anchor = { id: afterId, position: now.position };
   }
-  const next = (await tx.query<{ position: string }>(nextSibling(userId, to, anchor, taskId)))
-    .rows[0];
+  const next = (await tx.query<Keyed>(nextSibling(userId, to, anchor, taskId))).rows[0];
+  // Already in place: the product writes nothing and answers the task as it is.
+  if (task.listId === to.listId && task.parentId === to.parentId) {
+    const here = { id: taskId, position: task.position };
+    if ((!anchor || sortsBefore(anchor, here)) && (!next || sortsBefore(here, next))) {
+      return (await tx.query(selectTask(userId, taskId))).rows[0];
+    }
+  }
   let position = keyBetween(anchor?.position ?? null, next?.position ?? null);
   if (position === null) {
     const ids = (await tx.query<{ id: string }>(siblingIds(userId, to, taskId))).rows.map(

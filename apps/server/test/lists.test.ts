@@ -312,6 +312,56 @@ describe("moves", () => {
     expect(self.status).toBe(400);
   });
 
+  it("takes ids in any case, If-Match on a move, versions in a DELETE body; a move in place writes nothing", async () => {
+    const user = newUser();
+    const work = await newList(user, "Work");
+    const upper = work.id.toUpperCase();
+    const parent = await newTask(user, { title: "p", listId: upper });
+    expect(parent.listId).toBe(work.id);
+    const sub = await newTask(user, {
+      title: "s",
+      parentId: parent.id.toUpperCase(),
+      listId: upper,
+    });
+    expect(sub).toMatchObject({ listId: work.id, parentId: parent.id });
+    const loose = await newTask(user, { title: "loose" });
+    const moved = await call(user, "POST", `/tasks/${loose.id.toUpperCase()}/move`, {
+      listId: upper,
+      afterId: parent.id.toUpperCase(),
+    });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(moved.body.data).toMatchObject({ id: loose.id, listId: work.id, version: 2 });
+    // Already right after p: nothing changes, not even the version.
+    const again = await call(user, "POST", `/tasks/${loose.id}/move`, { afterId: parent.id });
+    expect(again.body.data).toEqual(moved.body.data);
+    const stale = await call(
+      user,
+      "POST",
+      `/tasks/${loose.id}/move`,
+      { afterId: null },
+      { "if-match": '"1"' },
+    );
+    expect(stale.status).toBe(412);
+    const fresh = await call(
+      user,
+      "POST",
+      `/tasks/${loose.id}/move`,
+      { afterId: null },
+      { "if-match": '"2"' },
+    );
+    expect(fresh.body.data).toMatchObject({ version: 3 });
+    // A DELETE's body: the version it must find, nothing else.
+    expect((await call(user, "DELETE", `/tasks/${loose.id}`, { version: 1 })).status).toBe(409);
+    expect((await call(user, "DELETE", `/tasks/${loose.id}`, { whatever: true })).status).toBe(400);
+    expect((await call(user, "DELETE", `/lists/${work.id}`, { version: 9 })).status).toBe(409);
+    expect((await call(user, "DELETE", `/tasks/${loose.id}`, { version: 3 })).status).toBe(200);
+    // Clearing completed tasks takes a completed parent's open subtasks, and counts them.
+    await call(user, "PATCH", `/tasks/${parent.id}`, { completed: true });
+    const cleared = await call(user, "POST", "/tasks/clear-completed");
+    expect(cleared.body.data).toEqual({ count: 2 });
+    expect((await call(user, "GET", `/tasks/${sub.id}`)).status).toBe(404);
+  });
+
   it("moves inside a batch, atomically with the rest", async () => {
     const user = newUser();
     const [y, x] = [await newTask(user, { title: "y" }), await newTask(user, { title: "x" })];
@@ -379,12 +429,14 @@ describe("moves", () => {
       await ready;
       const list = await api.list.create.mutate({ name: "Live" });
       const task = await api.task.create.mutate({ title: "t", listId: list.id });
+      const newer = await api.task.create.mutate({ title: "u", listId: list.id });
       await api.task.move.mutate({ id: task.id, afterId: null });
       const until = Date.now() + 5_000;
-      while (seen.length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      while (seen.length < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       expect(seen).toEqual([
         { kind: "list", id: list.id },
         { kind: "task", id: task.id },
+        { kind: "task", id: newer.id },
         { kind: "task", id: task.id },
       ]);
     } finally {

@@ -53,8 +53,14 @@ export function text(options: { max: number; multiline: boolean; trim?: boolean 
   );
 }
 
-export const zTaskId = z.uuid({ message: "Must be a task id (UUID)" });
-export const zListId = z.uuid({ message: "Must be a list id (UUID)" });
+// Ids in any case are the same id (PostgreSQL's uuid ignores it; Swift's UUID writes upper case):
+// the domain compares ids as the database returns them, lower case.
+export const zTaskId = z
+  .uuid({ message: "Must be a task id (UUID)" })
+  .overwrite((id) => id.toLowerCase());
+export const zListId = z
+  .uuid({ message: "Must be a list id (UUID)" })
+  .overwrite((id) => id.toLowerCase());
 
 /** An ISO 8601 date-time with an explicit offset (`Z` or `+02:00`), parsed to a Date. */
 export const zDateTime = z.iso

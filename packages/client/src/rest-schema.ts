@@ -147,7 +147,7 @@ export interface paths {
         /** Replace a task's editable fields (omitted ones back to their defaults) */
         put: operations["replaceTask"];
         post?: never;
-        /** Delete a task */
+        /** Delete a task (and its subtasks) */
         delete: operations["deleteTask"];
         options?: never;
         head?: never;
@@ -1580,7 +1580,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Delete only if still at this version (else 409) */
+                    version?: number;
+                };
+            };
+        };
         responses: {
             /** @description Deleted (kept as a tombstone for the change feed) */
             200: {
@@ -2006,6 +2013,8 @@ export interface operations {
             header?: {
                 /** @description Makes a retry safe: the first answer is kept 24 h and given again (Idempotent-Replayed: true) to the same request with the same key; the key with another request is 422, while the first still runs 409. A Structured Field string, as in "8e03978e-40d5-43e8-bc93-6894a57f9324" */
                 "Idempotency-Key"?: string;
+                /** @description Apply only if the task (or list) is still at this ETag (as in "3"); else 412 */
+                "If-Match"?: string;
             };
             path: {
                 /** @description The token's subject */
@@ -2544,7 +2553,14 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description Delete only if still at this version (else 409) */
+                    version?: number;
+                };
+            };
+        };
         responses: {
             /** @description Deleted, with how many tasks went with it */
             200: {

@@ -20,6 +20,7 @@ import {
   zTaskPatch,
   zTaskReplace,
   zTaskStats,
+  zVersion,
 } from "@todo/api/task/schemas";
 import type { Request } from "express";
 import { z } from "zod";
@@ -78,6 +79,9 @@ function bodyOfNamed(req: Request): Record<string, unknown> {
   if (Object.hasOwn(body, "id")) throw new AppError("BAD_REQUEST", '"id" cannot be set');
   return body;
 }
+
+/** A DELETE's optional body (`{ version }`): none at all, or a JSON object the procedure checks. */
+const optionalBodyOfNamed = (req: Request) => (req.body === undefined ? {} : bodyOfNamed(req));
 
 const taskId = (req: Request) => req.params.id as string;
 const listId = (req: Request) => req.params.listId as string;
@@ -168,6 +172,17 @@ const writeErrors = {
   "409": errorResponse("Stale `version` in the body, or the Idempotency-Key's request still runs"),
   "412": errorResponse("Stale If-Match"),
   ...bodyErrors,
+};
+/** A delete's optional body: the version it must find (as If-Match does). */
+const versionBody = {
+  required: false,
+  ...json(
+    z.strictObject({
+      version: zVersion
+        .optional()
+        .meta({ description: "Delete only if still at this version (else 409)" }),
+    }),
+  ),
 };
 const userPath = z.object({ user_id: z.string().meta({ description: "The token's subject" }) });
 const taskPath = userPath.extend({ id: z.uuid() });
@@ -446,13 +461,15 @@ export const REST_ROUTES: RestRoute[] = [
     method: "delete",
     path: "/api/{user_id}/tasks/{id}",
     procedure: "task.delete",
-    call: (caller, req) => caller.task.delete({ id: taskId(req) }),
+    call: (caller, req) =>
+      caller.task.delete(untrusted({ ...optionalBodyOfNamed(req), id: taskId(req) })),
     answer: "data",
     success: 200,
     operation: {
       operationId: "deleteTask",
-      summary: "Delete a task",
+      summary: "Delete a task (and its subtasks)",
       requestParams: { path: taskPath, header: ifMatch },
+      requestBody: versionBody,
       responses: {
         "200": writeResponse(
           "Deleted (kept as a tombstone for the change feed)",
@@ -488,7 +505,7 @@ export const REST_ROUTES: RestRoute[] = [
       summary: "Place a task after another, in another list or under another parent",
       description:
         "Places the task right after `afterId` (null or omitted: first) among its siblings. `afterId` names the list and parent by itself; without it, the list is `listId` (else the parent's, else the task's own) and the parent is `parentId` (null: top level; omitted: the task's own when it stays in its list). Subtasks follow their parent to another list; a task with subtasks cannot become a subtask. Only the moved task gets a new version. Every id must be the caller's: another user's is 404, as a missing one.",
-      requestParams: { path: taskPath, header: writeHeaders },
+      requestParams: { path: taskPath, header: ifMatch },
       requestBody: json(zTaskMove),
       responses: {
         "200": taskResponse("Moved"),
@@ -590,7 +607,8 @@ export const REST_ROUTES: RestRoute[] = [
     method: "delete",
     path: "/api/{user_id}/lists/{listId}",
     procedure: "list.delete",
-    call: (caller, req) => caller.list.delete({ id: listId(req) }),
+    call: (caller, req) =>
+      caller.list.delete(untrusted({ ...optionalBodyOfNamed(req), id: listId(req) })),
     answer: "data",
     success: 200,
     operation: {
@@ -599,6 +617,7 @@ export const REST_ROUTES: RestRoute[] = [
       description:
         "The list and its tasks become tombstones in the change feed. The Inbox cannot be deleted (400).",
       requestParams: { path: listPath, header: ifMatch },
+      requestBody: versionBody,
       responses: {
         "200": writeResponse("Deleted, with how many tasks went with it", zListDeleted),
         ...listWriteErrors,

@@ -35,6 +35,9 @@ const requireJson: RequestHandler = (req, _res, next) => {
 const etagOf = (task: TaskDto) => `"${task.version}"`;
 
 const CONDITIONAL_METHODS = new Set(["PUT", "PATCH", "DELETE"]);
+/** Whether a request changes one task or list, so that `If-Match` applies (a move is a POST). */
+const isConditional = (req: Request) =>
+  CONDITIONAL_METHODS.has(req.method) || (req.method === "POST" && /\/move\/?$/.test(req.path));
 /** The methods whose requests may change something, so an Idempotency-Key applies. */
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -135,7 +138,7 @@ export function restRouter({ db, bodyLimit, live }: RestOptions): express.Router
       identify,
       requestId: requestIdOf(res),
       // A precondition only for what changes a task; reads and creates ignore it.
-      ifMatch: CONDITIONAL_METHODS.has(req.method) ? ifMatchOf(req) : undefined,
+      ifMatch: isConditional(req) ? ifMatchOf(req) : undefined,
       idempotencyKey: UNSAFE_METHODS.has(req.method) ? req.get("idempotency-key") : undefined,
       charge,
       live,

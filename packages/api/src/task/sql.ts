@@ -299,13 +299,14 @@ export function taskPlace(userId: string, taskId: string, lock: boolean): Statem
 }
 
 /**
- * The task a move is about, locked until the move commits: where it sits, its version, and
- * whether it has live subtasks. No row: no such task of the caller's.
+ * The task a move is about, locked until the move commits: where it sits, its key, its version,
+ * and whether it has live subtasks. No row: no such task of the caller's.
  */
 export function lockTaskForMove(userId: string, taskId: string): Statement {
   return {
     name: "task_lock_for_move",
     text: `SELECT list_id::text AS "listId", parent_id::text AS "parentId", version,
+       convert_from(position, 'UTF8') AS "position",
        EXISTS (SELECT 1 FROM tasks AS sub
                 WHERE sub.user_id = tasks.user_id AND sub.list_id = tasks.list_id
                   AND sub.parent_id = tasks.id AND sub.deleted_at IS NULL) AS "hasSubtasks"
@@ -317,8 +318,8 @@ export function lockTaskForMove(userId: string, taskId: string): Statement {
 }
 
 /**
- * The key of the first sibling after `after` (a key and the id it belongs to; null: from the
- * start), leaving out the task being moved. No row: `after` is the last.
+ * The first sibling after `after` (a key and the id it belongs to; null: from the start), its id
+ * and key, leaving out the task being moved. No row: `after` is the last.
  */
 export function nextSibling(
   userId: string,
@@ -332,7 +333,7 @@ export function nextSibling(
     const key = `convert_to(${params.add(after.position)}::text, 'UTF8')`;
     where.push(`(position, id) > (${key}, ${params.add(after.id)}::uuid)`);
   }
-  const text = `SELECT convert_from(position, 'UTF8') AS "position" FROM tasks
+  const text = `SELECT id::text AS "id", convert_from(position, 'UTF8') AS "position" FROM tasks
  WHERE ${where.join(" AND ")}
  ORDER BY tasks.parent_id, tasks.position, tasks.id LIMIT 1`;
   return statement(text, params);
@@ -517,13 +518,20 @@ RETURNING id::text AS "id"`,
   };
 }
 
-/** Deletes (as tombstones) all of the caller's completed tasks in one statement. */
+/**
+ * Deletes (as tombstones) all of the caller's completed tasks in one statement, and the subtasks
+ * of completed tasks with them, open or not (named here so that the count includes them; the
+ * trigger would take them anyway).
+ */
 export function clearCompletedStatement(userId: string): Statement {
   return {
     name: "task_clear_completed",
     text: `UPDATE tasks
    SET deleted_at = now(), version = version + 1, updated_at = now()
- WHERE user_id = $1 AND completed AND deleted_at IS NULL`,
+ WHERE user_id = $1 AND deleted_at IS NULL
+   AND (completed OR parent_id IN (SELECT parent.id FROM tasks AS parent
+                                    WHERE parent.user_id = $1 AND parent.completed
+                                      AND parent.parent_id IS NULL AND parent.deleted_at IS NULL))`,
     values: [userId],
   };
 }

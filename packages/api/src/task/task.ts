@@ -257,23 +257,29 @@ function checkParent(parent: Place, listId: string | undefined): void {
   }
 }
 
+type Keyed = { id: string; position: string };
+
+/** Whether `a` sorts before `b` among siblings: by key, then id (as the index orders them). */
+const before = (a: Keyed, b: Keyed) =>
+  a.position < b.position || (a.position === b.position && a.id < b.id);
+
 /**
  * A key for a task placed right after `after` (null: first) in a sibling group locked by the
- * caller, leaving out `movingId`; when no short key is left there, the group is rebalanced.
+ * caller, leaving out `moving`; when no short key is left there, the group is rebalanced. Null
+ * when `moving` (given with its key when it is in this group already) is in that place already.
  */
 async function taskKey(
   tx: Scope,
   group: Siblings,
-  after: { id: string; position: string } | null,
-  movingId: string,
-): Promise<string> {
-  const [next] = await rowsOf<{ position: string }>(
-    tx,
-    nextSibling(tx.userId, group, after, movingId),
-  );
+  after: Keyed | null,
+  moving: { id: string; inGroup?: Keyed },
+): Promise<string | null> {
+  const [next] = await rowsOf<Keyed>(tx, nextSibling(tx.userId, group, after, moving.id));
+  const here = moving.inGroup;
+  if (here && (!after || before(after, here)) && (!next || before(here, next))) return null;
   const key = keyBetween(after?.position ?? null, next?.position ?? null);
   if (key !== null) return key;
-  const ids = (await rowsOf<{ id: string }>(tx, siblingIds(tx.userId, group, movingId))).map(
+  const ids = (await rowsOf<{ id: string }>(tx, siblingIds(tx.userId, group, moving.id))).map(
     (r) => r.id,
   );
   const { keys, placed } = spread(ids, after?.id ?? null);
@@ -302,7 +308,7 @@ async function placeFirst(
     if (held.listId !== group.listId || held.parentId !== null) throw changedMeanwhile();
   }
   const key = keyBetween(null, list.first);
-  return { ...group, position: key ?? (await taskKey(tx, group, null, newId)) };
+  return { ...group, position: key ?? ((await taskKey(tx, group, null, { id: newId })) as string) };
 }
 
 /**
@@ -310,7 +316,8 @@ async function placeFirst(
  * zTaskMoveFields for how the list and parent are chosen). One transaction: the lists involved are
  * locked first (as every placement and list deletion does), then the task, then its new parent;
  * the move writes only the task's row (its subtasks follow it to another list), unless the gap
- * has no short key left and the group is rebalanced.
+ * has no short key left and the group is rebalanced, and nothing when the task is in that place
+ * already.
  */
 export async function moveTask(
   scope: Scope,
@@ -329,12 +336,10 @@ export async function moveTask(
     const to = await destination(tx, input, from, after);
     const locked = await rowsOf<{ id: string }>(tx, lockLists(userId, [from.listId, to.listId]));
     if (!locked.some((l) => l.id === to.listId)) throw listNotFound();
-    const [task] = await rowsOf<{
-      listId: string;
-      parentId: string | null;
-      version: number;
-      hasSubtasks: boolean;
-    }>(tx, lockTaskForMove(userId, input.id));
+    const [task] = await rowsOf<Place & { version: number; hasSubtasks: boolean }>(
+      tx,
+      lockTaskForMove(userId, input.id),
+    );
     if (!task) throw taskNotFound();
     if (input.version !== undefined && task.version !== input.version) {
       throw staleVersion(staleCode);
@@ -351,7 +356,11 @@ export async function moveTask(
       if (now.listId !== to.listId || now.parentId !== to.parentId) throw changedMeanwhile();
       anchor = { id: input.afterId, position: now.position };
     }
-    const position = await taskKey(tx, to, anchor, input.id);
+    const stays = task.listId === to.listId && task.parentId === to.parentId;
+    const inGroup = stays ? { id: input.id, position: task.position } : undefined;
+    const position = await taskKey(tx, to, anchor, { id: input.id, inGroup });
+    // Already there: nothing to write (a retried move changes nothing, not even the version).
+    if (position === null) return getTask(tx, input.id);
     const [moved] = await rowsOf<TaskDto>(
       tx,
       moveTaskStatement(userId, input.id, { ...to, position }),
