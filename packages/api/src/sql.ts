@@ -133,3 +133,23 @@ SELECT count(*)::int AS "purged" FROM gone`,
     values: [retentionDays, batch],
   };
 }
+
+/**
+ * A rebalance of a sibling group of tasks or lists: new keys for the caller's rows `ids`, and
+ * nothing else. Only the order changes, which the server keeps: no new version (a client's pending
+ * edit of a sibling stays valid); the change feed shows them (the trigger stamps each row).
+ */
+export function setPositions(
+  table: "tasks" | "lists",
+  userId: string,
+  ids: string[],
+  keys: string[],
+): Statement {
+  return {
+    name: `${table}_set_positions`,
+    text: `UPDATE ${table} SET position = convert_to(new.key, 'UTF8')
+  FROM unnest($2::uuid[], $3::text[]) AS new (id, key)
+ WHERE ${table}.user_id = $1 AND ${table}.id = new.id AND ${table}.deleted_at IS NULL`,
+    values: [userId, ids, keys],
+  };
+}

@@ -1,4 +1,4 @@
-import { iso, purgeFeedTombstones, type Statement } from "../sql.ts";
+import { iso, purgeFeedTombstones, type Statement, setPositions } from "../sql.ts";
 
 /**
  * All SQL of the list domain. Every statement names the caller's id (`user_id = $1`): nothing in
@@ -144,16 +144,9 @@ export function listIds(userId: string, movingId: string): Statement {
   };
 }
 
-/** A rebalance of the caller's lists: new keys only (no new version; see setTaskPositions). */
-export function setListPositions(userId: string, ids: string[], keys: string[]): Statement {
-  return {
-    name: "list_set_positions",
-    text: `UPDATE lists SET position = convert_to(new.key, 'UTF8')
-  FROM unnest($2::uuid[], $3::text[]) AS new (id, key)
- WHERE lists.user_id = $1 AND lists.id = new.id AND lists.deleted_at IS NULL`,
-    values: [userId, ids, keys],
-  };
-}
+/** A rebalance of the caller's lists (see setPositions). */
+export const setListPositions = (userId: string, ids: string[], keys: string[]): Statement =>
+  setPositions("lists", userId, ids, keys);
 
 /** Writes a locked list's fields and key: a new version. */
 export function updateListStatement(

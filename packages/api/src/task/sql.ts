@@ -1,5 +1,5 @@
 import { LIST_COLUMNS } from "../list/sql.ts";
-import { iso, purgeFeedTombstones, type Statement } from "../sql.ts";
+import { iso, purgeFeedTombstones, type Statement, setPositions } from "../sql.ts";
 import { type Cursor, type FeedPosition, isDateSort } from "./cursor.ts";
 import type { TaskListInput, TaskSort } from "./schemas.ts";
 
@@ -349,19 +349,9 @@ export function siblingIds(userId: string, group: Siblings, movingId: string): S
   return statement(text, params);
 }
 
-/**
- * A rebalance: new keys for some of the caller's tasks. Only the order changes, which the server
- * keeps: no new version (a client's pending edit of a sibling stays valid); the feed shows them.
- */
-export function setTaskPositions(userId: string, ids: string[], keys: string[]): Statement {
-  return {
-    name: "task_set_positions",
-    text: `UPDATE tasks SET position = convert_to(new.key, 'UTF8')
-  FROM unnest($2::uuid[], $3::text[]) AS new (id, key)
- WHERE tasks.user_id = $1 AND tasks.id = new.id AND tasks.deleted_at IS NULL`,
-    values: [userId, ids, keys],
-  };
-}
+/** A rebalance of one of the caller's sibling groups of tasks (see setPositions). */
+export const setTaskPositions = (userId: string, ids: string[], keys: string[]): Statement =>
+  setPositions("tasks", userId, ids, keys);
 
 /**
  * Moves one of the caller's tasks (locked by lockTaskForMove) to its new place: a new version.
