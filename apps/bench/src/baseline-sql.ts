@@ -3,6 +3,7 @@
 // planned once per connection). The list page in manual order and the move run the product's own
 // statements (its sql.ts builders), which return rows already in the API's task shape.
 import { keyBetween, spread } from "@todo/api/order";
+import { transaction } from "@todo/api/sql";
 import type { TaskListInput } from "@todo/api/task/schemas";
 import {
   listStatements,
@@ -123,21 +124,7 @@ export class MoveRefused extends Error {
  * that send no statement are left out.
  */
 export async function moveTask(pool: Pool, userId: string, taskId: string, afterId: string | null) {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query("BEGIN");
-    const moved = await moveIn(client, userId, taskId, afterId);
-    await client.query("COMMIT");
-    return moved;
-  } catch (error) {
-    await client.query("ROLLBACK").catch((rollbackError: Error) => {
-      broken = rollbackError;
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  return transaction(pool, (client) => moveIn(client, userId, taskId, afterId));
 }
 
 async function moveIn(tx: PoolClient, userId: string, taskId: string, afterId: string | null) {

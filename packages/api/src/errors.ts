@@ -95,3 +95,18 @@ export const taskNotFound = () => new AppError("NOT_FOUND", "Task not found");
 
 /** The same for a list: a list id of another user is not found either. */
 export const listNotFound = () => new AppError("NOT_FOUND", "List not found");
+
+/** How a stale expected version is answered: CONFLICT, or PRECONDITION_FAILED for If-Match. */
+export type StaleCode = "CONFLICT" | "PRECONDITION_FAILED";
+
+/** What a change to one task or list may require: its version, and how a stale one is answered. */
+export type Expectation = { version?: number; staleCode?: StaleCode };
+
+/** A task or list found at another version than the change expected. */
+export const staleVersion = (what: "task" | "list", code: StaleCode = "CONFLICT") =>
+  code === "CONFLICT"
+    ? new AppError(
+        "CONFLICT",
+        `${what === "task" ? "Task" : "List"} was changed since that version; reload it and retry`,
+      )
+    : new AppError("PRECONDITION_FAILED", `If-Match does not match the ${what}'s ETag`);

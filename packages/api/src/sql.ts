@@ -53,15 +53,25 @@ export async function inTransaction<T>(
       throw error;
     }
   }
-  const client = await db.pool.connect();
+  return transaction(db.pool, (client) => work({ db, tx: client }));
+}
+
+/**
+ * BEGIN … COMMIT on one connection of `pool`, ROLLBACK when `work` fails. A connection that cannot
+ * even roll back is closed rather than returned to the pool.
+ */
+export async function transaction<T>(
+  pool: Db["pool"],
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");
-    const result = await work({ db, tx: client });
+    const result = await work(client);
     await client.query("COMMIT");
     return result;
   } catch (error) {
-    // A connection that cannot even roll back is closed rather than returned to the pool.
     await client.query("ROLLBACK").catch((rollbackError: Error) => {
       broken = rollbackError;
     });

@@ -157,7 +157,12 @@ const commonErrors = {
   "500": errorResponse("A bug: generic message, details in the server log"),
   "503": errorResponse("Database unavailable or request deadline passed; see Retry-After"),
 };
-const taskErrors = { ...commonErrors, "404": errorResponse("No such task for this user") };
+/** The errors of a route that names one task or list: 404 when the caller has no such one. */
+const namedErrors = (what: "task" | "list") => ({
+  ...commonErrors,
+  "404": errorResponse(`No such ${what} for this user`),
+});
+const taskErrors = namedErrors("task");
 const keyErrors = {
   "409": errorResponse("A request with this Idempotency-Key is still running"),
   "422": errorResponse("This Idempotency-Key was used for a different request"),
@@ -166,13 +171,15 @@ const bodyErrors = {
   "413": errorResponse("Body over 256 KiB"),
   "415": errorResponse("Body is not application/json"),
 };
-const writeErrors = {
-  ...taskErrors,
+/** ...and of one that changes it: a stale version, a key still in use, a body refused. */
+const namedWriteErrors = (what: "task" | "list") => ({
+  ...namedErrors(what),
   ...keyErrors,
   "409": errorResponse("Stale `version` in the body, or the Idempotency-Key's request still runs"),
   "412": errorResponse("Stale If-Match"),
   ...bodyErrors,
-};
+});
+const writeErrors = namedWriteErrors("task");
 /** A delete's optional body: the version it must find (as If-Match does). */
 const versionBody = {
   required: false,
@@ -187,24 +194,16 @@ const versionBody = {
 const userPath = z.object({ user_id: z.string().meta({ description: "The token's subject" }) });
 const taskPath = userPath.extend({ id: z.uuid() });
 const listPath = userPath.extend({ listId: z.uuid() });
-const listErrors = { ...commonErrors, "404": errorResponse("No such list for this user") };
-const listWriteErrors = {
-  ...listErrors,
-  ...keyErrors,
-  "409": errorResponse("Stale `version` in the body, or the Idempotency-Key's request still runs"),
-  "412": errorResponse("Stale If-Match"),
-  ...bodyErrors,
-};
-const listResponse = (description: string) => ({
+const listErrors = namedErrors("list");
+const listWriteErrors = namedWriteErrors("list");
+/** A task's or list's answer: the item, its ETag, and the replay marker. */
+const versionedResponse = (data: z.ZodType) => (description: string) => ({
   description,
   headers: z.object({ ETag: etag, "Idempotent-Replayed": replayed }),
-  ...json(envelope(zList)),
+  ...json(envelope(data)),
 });
-const taskResponse = (description: string) => ({
-  description,
-  headers: z.object({ ETag: etag, "Idempotent-Replayed": replayed }),
-  ...json(envelope(zTask)),
-});
+const listResponse = versionedResponse(zList);
+const taskResponse = versionedResponse(zTask);
 /** A write's answer that is not a task: its data, and the replay marker. */
 const writeResponse = (description: string, data: z.ZodType) => ({
   description,

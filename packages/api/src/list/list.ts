@@ -1,8 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { AppError, listNotFound } from "../errors.ts";
+import {
+  AppError,
+  type Expectation,
+  listNotFound,
+  type StaleCode,
+  staleVersion,
+} from "../errors.ts";
 import { keyBetween, spread } from "../order.ts";
 import { type Executor, inTransaction, purgeInBatches, rowsOf, type Scope } from "../sql.ts";
-import type { Expectation, StaleCode } from "../task/task.ts";
 import { ensureUser } from "../user/user.ts";
 import { LISTS_MAX, type ListCreate, type ListDto, type ListUpdate } from "./schemas.ts";
 import {
@@ -24,11 +29,6 @@ import {
 
 // Every operation is SQL from sql.ts. Writes run in a transaction (their own, or a savepoint of the
 // request's): each reads under a lock, then writes.
-
-const staleList = (code: StaleCode = "CONFLICT") =>
-  code === "CONFLICT"
-    ? new AppError("CONFLICT", "List was changed since that version; reload it and retry")
-    : new AppError("PRECONDITION_FAILED", "If-Match does not match the list's ETag");
 
 /** The caller's lists in their order; the Inbox always among them. */
 export async function listLists(scope: Scope): Promise<ListDto[]> {
@@ -129,7 +129,7 @@ async function lockedList(tx: Scope, listId: string, expected: Expectation): Pro
   const [list] = await rowsOf<ListDto>(tx, lockList(tx.userId, listId));
   if (!list) throw listNotFound();
   if (expected.version !== undefined && list.version !== expected.version) {
-    throw staleList(expected.staleCode);
+    throw staleVersion("list", expected.staleCode);
   }
   return list;
 }

@@ -18,7 +18,6 @@ import {
   inboxFirstPlace,
   insertTask,
   listStatements,
-  lockListFirst,
   nextSibling,
   purgeTombstonesStatement,
   readinessProbe,
@@ -332,13 +331,18 @@ it("reads a sibling group in key order from its index, never sorting it", async 
     const moving = crypto.randomUUID();
     const statements: Array<[string, Statement]> = [
       ["the Inbox's first key (every create)", inboxFirstPlace(userId)],
-      ["a list's first key", lockListFirst(userId, { listId: inbox.listId, parentId: null })],
-      ["a parent's first key", lockListFirst(userId, { listId: inbox.listId, parentId })],
+      [
+        "a list's first key",
+        nextSibling(userId, { listId: inbox.listId, parentId: null }, null, moving),
+      ],
       [
         "the next sibling",
         nextSibling(userId, { listId: inbox.listId, parentId: null }, after, moving),
       ],
-      ["the next subtask", nextSibling(userId, { listId: inbox.listId, parentId }, null, moving)],
+      [
+        "a parent's first key",
+        nextSibling(userId, { listId: inbox.listId, parentId }, null, moving),
+      ],
       [
         "a group to rebalance",
         siblingIds(userId, { listId: inbox.listId, parentId: null }, moving),

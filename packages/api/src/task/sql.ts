@@ -249,28 +249,10 @@ const siblingsOf = (userId: string, group: Siblings, movingId: string, params: P
 ];
 
 /**
- * Locks one of the caller's live lists for a placement in it (creates and moves there wait for
- * each other, and a deletion of the list waits for them), with the key of the first task of a
- * sibling group (null when it has none). No row: no such list of the caller's.
- */
-export function lockListFirst(userId: string, { listId, parentId }: Siblings): Statement {
-  const params = new Params();
-  const [user, list] = [params.add(userId), params.add(listId)];
-  const text = `SELECT lists.id::text AS "listId",
-       (SELECT convert_from(tasks.position, 'UTF8') FROM tasks
-         WHERE tasks.user_id = ${user} AND tasks.list_id = lists.id
-           AND tasks.${parentIs(parentId, params)} AND tasks.deleted_at IS NULL
-         ORDER BY tasks.parent_id, tasks.position, tasks.id LIMIT 1) AS "first"
-  FROM lists
- WHERE lists.user_id = ${user} AND lists.id = ${list}::uuid AND lists.deleted_at IS NULL
-   FOR NO KEY UPDATE OF lists`;
-  const name = parentId === null ? "task_lock_list_top" : "task_lock_list_sub";
-  return { name, text, values: params.values };
-}
-
-/**
- * Locks some of the caller's live lists for a move (in id order, so two moves cannot wait for each
- * other); the ids found. Lists are locked before any task row, by every placement and deletion.
+ * Locks some of the caller's live lists for a placement in them (in id order, so two moves cannot
+ * wait for each other): creates and moves there wait for each other, and a deletion of the list
+ * waits for them. The ids found. Lists are locked before any task row, by every placement and
+ * deletion.
  */
 export function lockLists(userId: string, listIds: string[]): Statement {
   return {

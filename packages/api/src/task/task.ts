@@ -1,6 +1,13 @@
 import { createHash, randomUUID } from "node:crypto";
 import { generateKeyBetween } from "fractional-indexing";
-import { AppError, listNotFound, taskNotFound } from "../errors.ts";
+import {
+  AppError,
+  type Expectation,
+  listNotFound,
+  type StaleCode,
+  staleVersion,
+  taskNotFound,
+} from "../errors.ts";
 import type { ListDto } from "../list/schemas.ts";
 import { keyBetween, spread } from "../order.ts";
 import {
@@ -48,7 +55,6 @@ import {
   insertTask,
   labelCountsStatement,
   listStatements,
-  lockListFirst,
   lockLists,
   lockTaskForMove,
   moveTaskStatement,
@@ -301,14 +307,14 @@ async function placeFirst(
   const parent = parentId === null ? null : await placeOf(tx, parentId, "parentId");
   if (parent) checkParent(parent, listId);
   const group = { listId: parent?.listId ?? (listId as string), parentId };
-  const [list] = await rowsOf<{ first: string | null }>(tx, lockListFirst(tx.userId, group));
+  const [list] = await rowsOf<{ id: string }>(tx, lockLists(tx.userId, [group.listId]));
   if (!list) throw listNotFound();
   if (parentId !== null) {
     const held = await placeOf(tx, parentId, "parentId", true);
     if (held.listId !== group.listId || held.parentId !== null) throw changedMeanwhile();
   }
-  const key = keyBetween(null, list.first);
-  return { ...group, position: key ?? ((await taskKey(tx, group, null, { id: newId })) as string) };
+  // A new task is in no group yet: never "in place already".
+  return { ...group, position: (await taskKey(tx, group, null, { id: newId })) as string };
 }
 
 /**
@@ -342,7 +348,7 @@ export async function moveTask(
     );
     if (!task) throw taskNotFound();
     if (input.version !== undefined && task.version !== input.version) {
-      throw staleVersion(staleCode);
+      throw staleVersion("task", staleCode);
     }
     if (task.listId !== from.listId) throw changedMeanwhile();
     if (to.parentId !== null) {
@@ -401,14 +407,6 @@ export async function listLabels(scope: Scope): Promise<LabelCount[]> {
 
 const MAX_ATTEMPTS = 5;
 
-/** How a stale expected version is answered: CONFLICT, or PRECONDITION_FAILED for If-Match. */
-export type StaleCode = "CONFLICT" | "PRECONDITION_FAILED";
-
-const staleVersion = (code: StaleCode = "CONFLICT") =>
-  code === "CONFLICT"
-    ? new AppError("CONFLICT", "Task was changed since that version; reload it and retry")
-    : new AppError("PRECONDITION_FAILED", "If-Match does not match the task's ETag");
-
 type Editable = Pick<TaskDto, "title" | "description" | "priority" | "completed" | "labels"> & {
   dueAt: Date | string | null;
 };
@@ -438,7 +436,7 @@ async function mutateTask(
     const [current] = await rowsOf<TaskDto>(scope, selectTask(userId, taskId));
     if (!current) throw taskNotFound();
     if (expectedVersion !== undefined && current.version !== expectedVersion) {
-      throw staleVersion(staleCode);
+      throw staleVersion("task", staleCode);
     }
     const fields = change(current);
     if (fields === null) return current;
@@ -496,8 +494,6 @@ export async function setTaskCompleted(
  * and none needs the read-and-retry of mutateTask (which, under contention, could give up with
  * CONFLICT).
  */
-/** What a change to one task may require: its version, and how a stale one is answered. */
-export type Expectation = { version?: number; staleCode?: StaleCode };
 
 export async function toggleTask(
   scope: Scope,
@@ -519,7 +515,7 @@ async function missingOrStale(
   { version, staleCode }: Expectation,
 ): Promise<never> {
   if (version !== undefined && (await rowsOf(scope, taskExists(scope.userId, taskId))).length > 0) {
-    throw staleVersion(staleCode);
+    throw staleVersion("task", staleCode);
   }
   throw taskNotFound();
 }
